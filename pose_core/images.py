@@ -1,0 +1,121 @@
+"""Decode user images into upright 8-bit RGB arrays, or fail with one clear error."""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+SUPPORTED_EXTENSIONS: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
+SUPPORTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "BMP", "TIFF"})  # MPO: phone JPEGs
+# Decompression-bomb guard: a 48 MP phone photo passes, a crafted 30000x30000 PNG does not.
+MAX_PIXELS = 50_000_000
+MAX_BYTES = 100 * 1024 * 1024
+
+
+class ImageLoadError(ValueError):
+    """The input is not an image PoseLab can read; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class LoadedImage:
+    rgb: np.ndarray  # (height, width, 3) uint8, EXIF orientation applied
+    source_format: str  # PIL's format name, e.g. "JPEG"
+    source_mode: str  # PIL's mode before conversion, e.g. "CMYK", "I;16", "P"
+    exif_orientation: int  # 1 = upright already; 2..8 were rotated/flipped here
+
+    @property
+    def width(self) -> int:
+        return int(self.rgb.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.rgb.shape[0])
+
+
+def load_image(source: bytes | str | Path, *, max_pixels: int = MAX_PIXELS) -> LoadedImage:
+    """Read bytes or a path: JPEG, PNG, WebP, BMP, TIFF. Raises :class:`ImageLoadError`."""
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        try:
+            data = path.read_bytes()
+        except IsADirectoryError:
+            raise ImageLoadError(f"{path} is a folder, not an image") from None
+        except OSError as exc:
+            raise ImageLoadError(f"cannot read {path}: {exc.strerror or exc}") from None
+    else:
+        data = bytes(source)
+    if not data:
+        raise ImageLoadError("the file is empty (0 bytes); upload the image again")
+    if len(data) > MAX_BYTES:
+        raise ImageLoadError(f"the file is {len(data) / 2**20:.0f} MB; the limit is {MAX_BYTES // 2**20} MB")
+    try:
+        with warnings.catch_warnings():
+            # Our own pixel cap below replaces PIL's bomb warning with a clear error.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            _check_header(image, max_pixels)
+            source_format = str(image.format)
+            orientation = int(image.getexif().get(0x0112, 1) or 1)
+            image.load()
+            source_mode = image.mode
+            if orientation != 1:  # exif_transpose copies even upright images; skip that on 12 MP
+                image = ImageOps.exif_transpose(image) or image
+            rgb = _to_rgb(image)
+    except ImageLoadError:
+        raise
+    except UnidentifiedImageError:
+        raise ImageLoadError("this is not an image PoseLab can read; use JPEG, PNG, WebP, BMP or TIFF") from None
+    except Image.DecompressionBombError as exc:
+        # PIL refuses far-too-large images itself, before we see their size.
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f" ({int(found.group(1)) / 1e6:.0f} MP)" if found else ""
+        raise ImageLoadError(
+            f"the image has too many pixels{size}; the limit is {max_pixels / 1e6:.0f} MP, so scale it down first"
+        ) from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        # PIL reports truncated or corrupt data as OSError/SyntaxError/ValueError.
+        raise ImageLoadError(f"the image data is corrupt or truncated ({exc}); export it again") from None
+    return LoadedImage(rgb=rgb, source_format=source_format, source_mode=source_mode, exif_orientation=orientation)
+
+
+def _check_header(image: Image.Image, max_pixels: int) -> None:
+    if image.format not in SUPPORTED_FORMATS:
+        raise ImageLoadError(f"{image.format} images are not supported; use JPEG, PNG, WebP, BMP or TIFF")
+    width, height = image.size
+    if width < 1 or height < 1:
+        raise ImageLoadError("the image has no pixels")
+    if width * height > max_pixels:
+        raise ImageLoadError(
+            f"the image is {width}x{height} ({width * height / 1e6:.0f} MP); the limit is "
+            f"{max_pixels / 1e6:.0f} MP, so scale it down first"
+        )
+
+
+def _to_rgb(image: Image.Image) -> np.ndarray:
+    """Normalise every colour mode to (H, W, 3) uint8 RGB."""
+    mode = image.mode
+    if mode == "RGB":
+        return np.asarray(image)
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        # 16/32-bit greyscale: scale the real range to 8 bits (PIL's convert would clip).
+        grey = np.asarray(image).astype(np.float64)
+        top = 65535.0 if mode.startswith("I;16") else max(float(grey.max()), 1.0)
+        grey8 = np.clip(grey * (255.0 / top), 0, 255).round().astype(np.uint8)
+        return np.repeat(grey8[:, :, None], 3, axis=2)
+    if mode == "F":
+        grey = np.asarray(image, dtype=np.float64)
+        top = 1.0 if grey.max() <= 1.0 else 255.0
+        grey8 = np.clip(grey * (255.0 / top), 0, 255).round().astype(np.uint8)
+        return np.repeat(grey8[:, :, None], 3, axis=2)
+    if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in image.info):
+        # Transparent pixels become white, as a viewer would show them on a page.
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return np.asarray(Image.alpha_composite(background, rgba).convert("RGB"))
+    return np.asarray(image.convert("RGB"))  # L, 1, P, CMYK, YCbCr, LAB, HSV

@@ -1,0 +1,161 @@
+"""Run MediaPipe's Pose Landmarker and convert its output into PoseLab's own types.
+
+This is the only module that touches MediaPipe's result objects.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from pose_core.images import LoadedImage, load_image
+from pose_core.models import DEFAULT_VARIANT, ModelError, ResolvedModel, get_variant, resolve_model
+from pose_core.schema import NUM_LANDMARKS
+
+# NOTE: MediaPipe's C++ side logs several lines of INFO/WARNING per landmarker to
+# stderr; they read like errors to users. Quiet them unless the user asked otherwise.
+os.environ.setdefault("GLOG_minloglevel", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import mediapipe as mp
+from mediapipe.tasks.python import BaseOptions, vision
+
+
+@dataclass(frozen=True)
+class PoseSettings:
+    """Everything that changes what the model returns (and so keys the caches)."""
+
+    model: str = DEFAULT_VARIANT
+    max_poses: int = 1
+    min_detection_confidence: float = 0.5
+    min_presence_confidence: float = 0.5
+    min_tracking_confidence: float = 0.5
+    segmentation_masks: bool = False
+
+    def __post_init__(self) -> None:
+        get_variant(self.model)  # raises ModelError listing the valid names
+        if not 1 <= self.max_poses <= 10:
+            raise ValueError(f"max_poses must be 1..10, got {self.max_poses}")
+        for name in ("min_detection_confidence", "min_presence_confidence", "min_tracking_confidence"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1, got {value}")
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, eq=False)
+class PoseResult:
+    """One person's pose in one image."""
+
+    landmarks: np.ndarray  # (33, 3) float32: x, y in [0, 1] of width/height; z on x's scale, hips ~0
+    visibility: np.ndarray  # (33,) float32 in [0, 1]: likely visible (not occluded) in the image
+    presence: np.ndarray  # (33,) float32 in [0, 1]: likely inside the image frame
+    world_landmarks: np.ndarray  # (33, 3) float32 metres; origin between the hips, y down
+    image_size: tuple[int, int]  # (width, height) in pixels
+    segmentation_mask: np.ndarray | None = None  # (height, width) uint8, 255 = this person
+
+    @property
+    def landmarks_px(self) -> np.ndarray:
+        """(33, 2) float32 pixel coordinates (x right, y down)."""
+        width, height = self.image_size
+        return self.landmarks[:, :2] * np.array([width, height], dtype=np.float32)
+
+
+@dataclass(frozen=True, eq=False)
+class ImageAnalysis:
+    """The poses found in one image; an empty ``poses`` means nobody was found."""
+
+    width: int
+    height: int
+    poses: tuple[PoseResult, ...]
+    timings_ms: dict[str, float] = field(default_factory=dict)  # stage -> milliseconds
+
+
+def _pose_from_mediapipe(
+    landmarks: list, world_landmarks: list, mask: mp.Image | None, size: tuple[int, int]
+) -> PoseResult:
+    norm = np.array([(p.x, p.y, p.z, p.visibility or 0.0, p.presence or 0.0) for p in landmarks], np.float32)
+    world = np.array([(p.x, p.y, p.z) for p in world_landmarks], np.float32)
+    if norm.shape != (NUM_LANDMARKS, 5) or world.shape != (NUM_LANDMARKS, 3):
+        raise ModelError(f"the model returned {len(landmarks)} landmarks, expected {NUM_LANDMARKS}")
+    mask_u8 = None
+    if mask is not None:
+        mask_u8 = np.clip(mask.numpy_view() * 255.0 + 0.5, 0, 255).astype(np.uint8).reshape(size[1], size[0])
+    return PoseResult(
+        landmarks=norm[:, :3].copy(),
+        visibility=norm[:, 3].copy(),
+        presence=norm[:, 4].copy(),
+        world_landmarks=world,
+        image_size=size,
+        segmentation_mask=mask_u8,
+    )
+
+
+class PoseEstimator:
+    """A Pose Landmarker in IMAGE mode for one :class:`PoseSettings`; reuse it.
+
+    NOTE: MediaPipe serialises calls into one Tasks landmarker, so a single IMAGE-mode
+    instance may be shared across threads (the app caches one per settings).
+    """
+
+    def __init__(self, settings: PoseSettings | None = None, model: ResolvedModel | None = None) -> None:
+        self.settings = settings or PoseSettings()
+        self.model = model or resolve_model(self.settings.model)
+        self.calls = 0  # how many images went through the model (tests and caching checks)
+        options = vision.PoseLandmarkerOptions(
+            base_options=BaseOptions(model_asset_path=str(self.model.path)),
+            running_mode=vision.RunningMode.IMAGE,
+            num_poses=self.settings.max_poses,
+            min_pose_detection_confidence=self.settings.min_detection_confidence,
+            min_pose_presence_confidence=self.settings.min_presence_confidence,
+            min_tracking_confidence=self.settings.min_tracking_confidence,
+            output_segmentation_masks=self.settings.segmentation_masks,
+        )
+        try:
+            self._landmarker = vision.PoseLandmarker.create_from_options(options)
+        except (RuntimeError, ValueError) as exc:
+            raise ModelError(f"model file {self.model.path} could not be loaded: {exc}") from exc
+
+    def detect(self, rgb: np.ndarray) -> tuple[PoseResult, ...]:
+        """Poses in an (H, W, 3) uint8 RGB image; an empty tuple when nobody is found."""
+        if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+            raise ValueError(f"expected an (H, W, 3) uint8 RGB array, got {rgb.shape} {rgb.dtype}")
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
+        result = self._landmarker.detect(image)
+        self.calls += 1
+        size = (int(rgb.shape[1]), int(rgb.shape[0]))
+        masks = result.segmentation_masks or [None] * len(result.pose_landmarks)
+        return tuple(
+            _pose_from_mediapipe(lms, world, mask, size)
+            for lms, world, mask in zip(result.pose_landmarks, result.pose_world_landmarks, masks, strict=True)
+        )
+
+    def analyze(self, source: bytes | str | Path | LoadedImage) -> tuple[LoadedImage, ImageAnalysis]:
+        """Decode (unless already decoded) and detect, timing each stage.
+
+        Raises :class:`pose_core.images.ImageLoadError` for unreadable input.
+        """
+        start = time.perf_counter()
+        image = source if isinstance(source, LoadedImage) else load_image(source)
+        decoded = time.perf_counter()
+        poses = self.detect(image.rgb)
+        done = time.perf_counter()
+        timings = {"decode": (decoded - start) * 1000.0, "inference": (done - decoded) * 1000.0}
+        return image, ImageAnalysis(width=image.width, height=image.height, poses=poses, timings_ms=timings)
+
+    def close(self) -> None:
+        if self._landmarker is not None:
+            self._landmarker.close()
+            self._landmarker = None  # type: ignore[assignment]
+
+    def __enter__(self) -> PoseEstimator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

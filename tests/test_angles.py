@@ -1,0 +1,107 @@
+"""Angle conventions, checked on exact geometry."""
+
+import math
+
+import numpy as np
+import pytest
+
+from pose_core.angles import ANGLE_SPECS, AngleKind, compute_angles, definitions, inclination, joint_angle
+from pose_core.schema import index_of
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "c", "expected"),
+    [
+        ((1, 0), (0, 0), (0, 1), 90.0),  # right angle
+        ((-1, 0), (0, 0), (1, 0), 180.0),  # straight limb
+        ((1, 0), (0, 0), (1, 0), 0.0),  # folded back on itself
+        ((1, 0), (0, 0), (1, 1), 45.0),
+        ((1, 0, 0), (0, 0, 0), (0, 0, 1), 90.0),  # 3D right angle
+        ((0, 2, 0), (0, 0, 0), (0, -3, 0), 180.0),  # 3D straight, unequal lengths
+    ],
+)
+def test_joint_angle_is_the_interior_angle_at_the_middle_point(a, b, c, expected):
+    assert joint_angle(np.array(a), np.array(b), np.array(c)) == pytest.approx(expected, abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "c"),
+    [
+        ((math.nan, 0), (0, 0), (0, 1)),  # a missing landmark
+        ((0, 0), (0, 0), (0, 1)),  # zero-length segment
+        ((1, 0, 0), (0, 0, math.nan), (0, 1, 0)),
+    ],
+)
+def test_joint_angle_is_nan_when_undefined(a, b, c):
+    assert math.isnan(joint_angle(np.array(a), np.array(b), np.array(c)))
+
+
+def test_inclination_is_measured_from_up_with_y_pointing_down():
+    assert inclination(np.array([0, -10]), np.array([0, 0])) == pytest.approx(0.0)  # upright
+    assert inclination(np.array([10, 0]), np.array([0, 0])) == pytest.approx(90.0)  # horizontal
+    assert inclination(np.array([1, -1]), np.array([0, 0])) == pytest.approx(45.0)
+    assert inclination(np.array([0, -1, 1]), np.array([0, 0, 0])) == pytest.approx(45.0)  # 3D
+
+
+def _standing_pose() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A stick figure in pixels (y down): straight legs, right elbow at 90 degrees."""
+    px = np.full((33, 2), np.nan)
+    points = {
+        "left_shoulder": (60, 100),
+        "right_shoulder": (40, 100),
+        "left_hip": (58, 200),
+        "right_hip": (42, 200),
+        "left_elbow": (60, 150),
+        "left_wrist": (60, 200),  # arm hanging straight down
+        "right_elbow": (40, 150),
+        "right_wrist": (90, 150),  # forearm horizontal: 90 degrees
+        "left_knee": (58, 300),
+        "left_ankle": (58, 400),
+        "left_foot_index": (78, 400),
+        "right_knee": (42, 300),
+        "right_ankle": (42, 400),  # right_foot_index stays missing
+        "left_ear": (55, 60),
+        "right_ear": (45, 60),
+    }
+    for name, xy in points.items():
+        px[index_of(name)] = xy
+    world = np.concatenate([px / 200.0, np.zeros((33, 1))], axis=1)  # same shape, metres, z = 0
+    visibility = np.linspace(0.5, 1.0, 33)
+    return px, world, visibility
+
+
+def test_compute_angles_on_a_stick_figure():
+    px, world, visibility = _standing_pose()
+    got = {r.name: r for r in compute_angles(px, world, visibility)}
+    assert got["left_elbow"].degrees_2d == pytest.approx(180.0)
+    assert got["right_elbow"].degrees_2d == pytest.approx(90.0)
+    assert got["right_elbow"].degrees_3d == pytest.approx(90.0)
+    assert got["left_shoulder"].degrees_2d == pytest.approx(1.1458, abs=1e-3)  # arm along the trunk
+    assert got["left_knee"].degrees_2d == pytest.approx(180.0)
+    assert got["left_ankle"].degrees_2d == pytest.approx(90.0)
+    assert got["trunk_inclination"].degrees_2d == pytest.approx(0.0)
+    assert got["neck"].degrees_2d == pytest.approx(180.0)
+    # A missing landmark gives no number in 2D or 3D.
+    assert math.isnan(got["right_ankle"].degrees_2d) and math.isnan(got["right_ankle"].degrees_3d)
+    # Confidence is the weakest visibility involved.
+    elbow = [index_of(n) for n in ("right_shoulder", "right_elbow", "right_wrist")]
+    assert got["right_elbow"].confidence == pytest.approx(visibility[elbow].min())
+
+
+def test_a_limb_pointing_at_the_camera_differs_between_2d_and_3d():
+    px, world, visibility = _standing_pose()
+    world[index_of("right_wrist")] = world[index_of("right_elbow")] + [0.0, 0.0, -0.25]  # forearm towards camera
+    px[index_of("right_wrist")] = px[index_of("right_elbow")] + [0.0, 5.0]  # foreshortened in the image
+    right_elbow = next(r for r in compute_angles(px, world, visibility) if r.name == "right_elbow")
+    assert right_elbow.degrees_3d == pytest.approx(90.0)
+    assert right_elbow.difference > 15
+
+
+def test_the_spec_table_covers_both_sides_and_is_written_down():
+    names = {s.name for s in ANGLE_SPECS}
+    for joint in ("elbow", "shoulder", "hip", "knee", "ankle"):
+        assert {f"left_{joint}", f"right_{joint}"} <= names
+    assert {"trunk_inclination", "neck"} <= names
+    assert all("180" in s.definition or "0°" in s.definition for s in ANGLE_SPECS)
+    assert next(s for s in ANGLE_SPECS if s.name == "trunk_inclination").kind is AngleKind.INCLINATION
+    assert [d["name"] for d in definitions()] == [s.name for s in ANGLE_SPECS]
