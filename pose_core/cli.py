@@ -1,0 +1,164 @@
+"""``python -m pose_core analyze PATH [PATH ...]``: photos in, JSON/CSV/overlays out.
+
+Exit status: 0 when every input was read, 2 when some were not, 1 when nothing could
+run at all (bad options, model unavailable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TextIO
+
+import cv2
+
+from pose_core import __version__
+from pose_core.angles import pose_angles
+from pose_core.drawing import DrawStyle, draw_overlay
+from pose_core.export import ImageRecord, to_csv, to_json
+from pose_core.images import SUPPORTED_EXTENSIONS, ImageLoadError
+from pose_core.inference import PoseEstimator, PoseSettings
+from pose_core.models import VARIANTS, ModelError, ResolvedModel, download_model, get_variant, resolve_model
+
+
+class Progress:
+    """A one-line progress bar on a terminal; silent when stderr is not one."""
+
+    def __init__(self, total: int, label: str, stream: TextIO = sys.stderr) -> None:
+        self.total, self.label, self.stream = total, label, stream
+        self.enabled = stream.isatty()
+        self.start = time.perf_counter()
+
+    def update(self, done: int, total: int | None = None) -> None:
+        if not self.enabled:
+            return
+        total = total or self.total
+        frac = done / total if total else 0.0
+        bar = "#" * int(frac * 30)
+        rate = done / max(time.perf_counter() - self.start, 1e-9)
+        self.stream.write(f"\r{self.label} [{bar:<30}] {done}/{total} ({rate:.1f}/s)")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.stream.write("\n")
+
+
+def expand_inputs(paths: list[str]) -> Iterator[str]:
+    """Each path as given; a folder becomes its image files, sorted."""
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            yield from (
+                str(p) for p in sorted(path.iterdir()) if p.is_file() and p.suffix.lower() in SUPPORTED_EXTENSIONS
+            )
+        else:
+            yield given
+
+
+def _write_text(target: str, text: str) -> None:
+    if target == "-":
+        sys.stdout.write(text)
+        if not text.endswith("\n"):
+            sys.stdout.write("\n")
+    else:
+        Path(target).write_text(text, encoding="utf-8")
+
+
+def _resolve_or_download(name: str) -> ResolvedModel:
+    try:
+        return resolve_model(name)
+    except ModelError:
+        if get_variant(name).url is None:
+            raise
+    print(f"Downloading the {name} model (first use only)...", file=sys.stderr)
+    bar = Progress(0, f"{name} model")
+    try:
+        return download_model(name, progress=lambda done, total: bar.update(done // 2**20, (total or 0) // 2**20))
+    finally:
+        bar.close()
+
+
+def analyze(args: argparse.Namespace) -> int:
+    settings = PoseSettings(
+        model=args.model,
+        max_poses=args.max_poses,
+        min_detection_confidence=args.min_detection_confidence,
+        min_presence_confidence=args.min_presence_confidence,
+        min_tracking_confidence=args.min_tracking_confidence,
+    )
+    model = _resolve_or_download(settings.model)
+    sources = list(expand_inputs(args.paths))
+    if not sources:
+        print("error: no images found in the given paths", file=sys.stderr)
+        return 2
+    if args.overlay_dir:
+        args.overlay_dir.mkdir(parents=True, exist_ok=True)
+    records: list[ImageRecord] = []
+    progress = Progress(len(sources), "analyze")
+    with PoseEstimator(settings, model) as estimator:
+        for n, source in enumerate(sources, start=1):
+            try:
+                image, analysis = estimator.analyze(source)
+            except ImageLoadError as exc:
+                records.append(ImageRecord(source=source, analysis=None, error=str(exc)))
+            else:
+                records.append(ImageRecord(source=source, analysis=analysis))
+                if args.overlay_dir:
+                    overlay = draw_overlay(
+                        image.rgb, analysis.poses, DrawStyle(show_angles=True), [pose_angles(p) for p in analysis.poses]
+                    )
+                    out = args.overlay_dir / f"{Path(source).stem}.overlay.png"
+                    cv2.imwrite(str(out), cv2.cvtColor(overlay, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 3])
+            progress.update(n)
+    progress.close()
+
+    if args.json:
+        _write_text(args.json, to_json(records, settings, estimator.model))
+    if args.csv:
+        _write_text(args.csv, to_csv(records))
+    failed = [r for r in records if r.error]
+    found = sum(len(r.poses) for r in records)
+    print(f"{len(records)} image(s), {found} pose(s) found, {len(failed)} unreadable", file=sys.stderr)
+    for record in failed:
+        print(f"  {record.source}: {record.error}", file=sys.stderr)
+    return 2 if failed else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m pose_core", description="PoseLab pose analysis, offline.")
+    parser.add_argument("--version", action="version", version=f"pose_core {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    p = commands.add_parser("analyze", help="detect poses in photos; write JSON, CSV and overlays")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders of images")
+    p.add_argument("--model", choices=list(VARIANTS), default="full", help="model variant (default: full)")
+    p.add_argument("--max-poses", type=int, default=1, metavar="N", help="people to look for, 1-10 (default 1)")
+    for name, text in (("detection", "person detection"), ("presence", "pose presence"), ("tracking", "tracking")):
+        p.add_argument(
+            f"--min-{name}-confidence",
+            type=float,
+            default=0.5,
+            metavar="P",
+            help=f"minimum {text} confidence, 0-1 (default 0.5)",
+        )
+    p.add_argument("--json", metavar="FILE", help="write JSON here ('-' for stdout)")
+    p.add_argument("--csv", metavar="FILE", help="write the landmark table as CSV here ('-' for stdout)")
+    p.add_argument("--overlay-dir", type=Path, metavar="DIR", help="write <name>.overlay.png skeleton images here")
+    p.set_defaults(func=analyze)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (ModelError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,116 @@
+"""The command line: folders in, JSON/CSV/overlays out, bad files reported, no tracebacks."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from pose_core.cli import main
+from tests.conftest import REPO, encode
+
+
+@pytest.fixture
+def photo_dir(tmp_path, astronaut_rgb, hopper_jpeg, no_person_rgb):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    (folder / "astronaut.png").write_bytes(encode(astronaut_rgb, "PNG"))
+    (folder / "hopper.jpg").write_bytes(hopper_jpeg)
+    (folder / "landscape.jpg").write_bytes(encode(no_person_rgb))
+    (folder / "notes.txt").write_text("not an image, and not picked up from a folder")
+    return folder
+
+
+def test_a_folder_gives_json_csv_and_overlays(photo_dir, tmp_path, capsys):
+    out_json, out_csv, overlays = tmp_path / "out.json", tmp_path / "out.csv", tmp_path / "overlays"
+    code = main(
+        [
+            "analyze",
+            str(photo_dir),
+            "--model",
+            "lite",
+            "--json",
+            str(out_json),
+            "--csv",
+            str(out_csv),
+            "--overlay-dir",
+            str(overlays),
+        ]
+    )
+    assert code == 0
+    doc = json.loads(out_json.read_text())
+    assert [img["source"].rsplit("/", 1)[-1] for img in doc["images"]] == [
+        "astronaut.png",
+        "hopper.jpg",
+        "landscape.jpg",
+    ]
+    assert [len(img["poses"]) for img in doc["images"]] == [1, 1, 0]
+    assert doc["model"]["variant"] == "lite"
+    assert out_csv.read_text().count("\n") == 1 + 2 * 33
+    assert sorted(p.name for p in overlays.iterdir()) == [
+        "astronaut.overlay.png",
+        "hopper.overlay.png",
+        "landscape.overlay.png",
+    ]
+    assert "3 image(s), 2 pose(s) found, 0 unreadable" in capsys.readouterr().err
+
+
+def test_unreadable_inputs_are_reported_and_the_rest_still_go_through(photo_dir, tmp_path, capsys):
+    (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated")
+    code = main(
+        [
+            "analyze",
+            str(photo_dir / "astronaut.png"),
+            str(tmp_path / "broken.jpg"),
+            str(tmp_path / "missing.png"),
+            "--json",
+            "-",
+        ]
+    )
+    assert code == 2
+    out, err = capsys.readouterr()
+    images = json.loads(out)["images"]
+    assert [len(i["poses"]) for i in images] == [1, 0, 0]
+    assert images[1]["error"] and images[2]["error"].startswith("cannot read")
+    assert "\n" not in images[1]["error"]
+    assert "broken.jpg:" in err and "Traceback" not in err
+
+
+def test_options_reach_the_settings(photo_dir, capsys):
+    assert (
+        main(
+            [
+                "analyze",
+                str(photo_dir / "hopper.jpg"),
+                "--max-poses",
+                "3",
+                "--min-detection-confidence",
+                "0.4",
+                "--json",
+                "-",
+            ]
+        )
+        == 0
+    )
+    settings = json.loads(capsys.readouterr().out)["settings"]
+    assert settings["max_poses"] == 3 and settings["min_detection_confidence"] == 0.4
+
+
+def test_bad_option_values_fail_with_a_message(photo_dir, capsys):
+    assert main(["analyze", str(photo_dir), "--max-poses", "0"]) == 1
+    assert "max_poses must be 1..10" in capsys.readouterr().err
+
+
+def test_a_real_process_exits_cleanly_without_tracebacks(photo_dir, tmp_path):
+    (tmp_path / "empty.jpg").write_bytes(b"")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pose_core", "analyze", str(photo_dir), str(tmp_path / "empty.jpg"), "--json", "-"],
+        check=False,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and "Exception" not in proc.stderr
+    assert len(json.loads(proc.stdout)["images"]) == 4
