@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from pose_core.images import LoadedImage, load_image
@@ -65,6 +66,15 @@ class PoseResult:
         """(33, 2) float32 pixel coordinates (x right, y down)."""
         width, height = self.image_size
         return self.landmarks[:, :2] * np.array([width, height], dtype=np.float32)
+
+    def resized(self, width: int, height: int) -> PoseResult:
+        """The same pose on a scaled copy of its image (for drawing on a preview)."""
+        if (width, height) == self.image_size:
+            return self
+        mask = self.segmentation_mask
+        if mask is not None:
+            mask = cv2.resize(mask, (width, height), interpolation=cv2.INTER_LINEAR)
+        return replace(self, image_size=(width, height), segmentation_mask=mask)
 
 
 @dataclass(frozen=True, eq=False)

@@ -105,3 +105,12 @@ def test_bad_settings_say_what_is_allowed(kwargs, message):
 def test_detect_rejects_arrays_that_are_not_rgb(estimator):
     with pytest.raises(ValueError, match=r"\(H, W, 3\) uint8"):
         estimator.detect(np.zeros((10, 10), np.uint8))
+
+
+def test_a_pose_can_be_redrawn_on_a_smaller_preview(astronaut_rgb):
+    with PoseEstimator(PoseSettings(model="lite", segmentation_masks=True)) as est:
+        (pose,) = est.detect(astronaut_rgb)
+    small = pose.resized(256, 256)
+    assert small.image_size == (256, 256) and small.segmentation_mask.shape == (256, 256)
+    np.testing.assert_allclose(small.landmarks_px * 2, pose.landmarks_px, rtol=1e-6)
+    assert pose.resized(512, 512) is pose
