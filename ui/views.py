@@ -1,0 +1,286 @@
+"""Result views: one image in depth, several images as a summary. Rendering only."""
+
+from __future__ import annotations
+
+import html
+import io
+import math
+import time
+import zipfile
+from collections.abc import Sequence
+from pathlib import PurePath
+
+import cv2
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from pose_core.angles import ANGLE_SPECS, SPEC_BY_NAME, AngleReading, pose_angles
+from pose_core.drawing import DrawStyle, draw_overlay
+from pose_core.export import ImageRecord, landmarks_frame, to_csv, to_json
+from pose_core.images import load_image
+from pose_core.inference import PoseResult
+from pose_core.plots import skeleton_3d
+from ui import state
+from ui.widgets import InputImage
+
+DIFFERENCE_FLAG_DEG = 15.0
+SUMMARY_ANGLES = ("left_elbow", "right_elbow", "left_knee", "right_knee")
+
+
+def _record(item: InputImage, outcome: state.Outcome) -> ImageRecord:
+    return ImageRecord(source=item.name, analysis=outcome.analysis, error=outcome.error)
+
+
+def _stem(name: str) -> str:
+    return PurePath(name).stem or "image"
+
+
+def _png(rgb: np.ndarray) -> bytes:
+    # NOTE: OpenCV's PNG encoder at level 3 is ~10x faster than PIL's default on large images.
+    ok, encoded = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 3])
+    assert ok
+    return encoded.tobytes()
+
+
+def full_size_overlay(item: InputImage, outcome: state.Outcome, style: DrawStyle) -> bytes:
+    """The overlay at the photo's own resolution, as PNG (built only when downloaded)."""
+    rgb = load_image(item.data).rgb
+    poses = outcome.analysis.poses if outcome.analysis else ()
+    return _png(draw_overlay(rgb, poses, style, [pose_angles(p) for p in poses]))
+
+
+# ---------------------------------------------------------------- one image
+
+
+def _angle_rows_html(readings: Sequence[AngleReading], threshold: float) -> str:
+    rows = []
+    for r in readings:
+        spec = SPEC_BY_NAME[r.name]
+        low = not (r.confidence >= threshold)
+        d2 = "–" if math.isnan(r.degrees_2d) else f"{r.degrees_2d:.0f}°"
+        d3 = "–" if math.isnan(r.degrees_3d) else f"{r.degrees_3d:.0f}°"
+        flag = ""
+        if not math.isnan(r.difference) and r.difference > DIFFERENCE_FLAG_DEG:
+            flag = (
+                f'<span title="2D and 3D differ by {r.difference:.0f}°: the limb points towards or away '
+                f'from the camera, so the 2D angle is foreshortened.">⚠ {r.difference:.0f}°</span>'
+            )
+        conf = "–" if math.isnan(r.confidence) else f"{r.confidence:.2f}"
+        style = "opacity:0.45;" if low else ""
+        title = html.escape(spec.definition + (" Low confidence: a landmark is probably hidden." if low else ""))
+        rows.append(
+            f'<tr style="{style}" title="{title}" class="angle-row{" low" if low else ""}">'
+            f'<td style="text-decoration:underline dotted;cursor:help">{html.escape(spec.label)}</td>'
+            f'<td style="text-align:right">{d2}</td><td style="text-align:right">{d3}</td>'
+            f'<td style="text-align:right">{conf}</td><td>{flag}</td></tr>'
+        )
+    return (
+        '<table class="angles" style="width:100%;border-collapse:collapse;font-size:0.92rem">'
+        "<thead><tr><th style='text-align:left'>Angle</th><th style='text-align:right'>2D</th>"
+        "<th style='text-align:right'>3D</th><th style='text-align:right'>Conf.</th><th></th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def angles_ui(pose: PoseResult, threshold: float) -> None:
+    st.markdown(_angle_rows_html(pose_angles(pose), threshold), unsafe_allow_html=True)
+    st.caption(
+        f"Hover a name for its definition. 2D: in the image plane; 3D: from world landmarks. "
+        f"⚠ marks a 2D/3D gap over {DIFFERENCE_FLAG_DEG:.0f}°; grey rows rely on a landmark with "
+        "visibility below the threshold."
+    )
+
+
+def landmark_table_ui(pose: PoseResult, key: str) -> None:
+    df = landmarks_frame([pose]).drop(columns=["image", "person"])
+    st.dataframe(
+        df,
+        hide_index=True,
+        width="stretch",
+        height=420,
+        key=key,
+        column_config={
+            "index": st.column_config.NumberColumn("#", format="%d", width="small"),
+            "name": st.column_config.TextColumn("Landmark"),
+            "region": st.column_config.TextColumn("Region"),
+            "side": st.column_config.TextColumn("Side", help="The person's own left or right"),
+            "x_px": st.column_config.NumberColumn("x (px)", format="%.1f", help="Pixels from the left edge"),
+            "y_px": st.column_config.NumberColumn("y (px)", format="%.1f", help="Pixels from the top edge"),
+            "x": st.column_config.NumberColumn("x (norm.)", format="%.4f", help="0..1 of the image width"),
+            "y": st.column_config.NumberColumn("y (norm.)", format="%.4f", help="0..1 of the image height"),
+            "z": st.column_config.NumberColumn(
+                "z (norm.)", format="%.4f", help="Depth relative to the hips, on x's scale; smaller = nearer"
+            ),
+            "world_x_m": st.column_config.NumberColumn("world x (m)", format="%.3f", help="Metres, right"),
+            "world_y_m": st.column_config.NumberColumn("world y (m)", format="%.3f", help="Metres, down"),
+            "world_z_m": st.column_config.NumberColumn("world z (m)", format="%.3f", help="Metres, away from camera"),
+            "visibility": st.column_config.ProgressColumn(
+                "Visibility", min_value=0.0, max_value=1.0, format="%.2f", help="Likely visible, not occluded"
+            ),
+            "presence": st.column_config.ProgressColumn(
+                "Presence", min_value=0.0, max_value=1.0, format="%.2f", help="Likely inside the frame"
+            ),
+        },
+    )
+
+
+def _person_ui(pose: PoseResult, person: int, style: DrawStyle, key: str) -> None:
+    left, right = st.columns([5, 6], gap="medium")
+    with left:
+        st.markdown("**Joint angles**")
+        angles_ui(pose, style.visibility_threshold)
+    with right:
+        st.markdown("**3D skeleton** (drag to rotate; metres, origin between the hips)")
+        st.plotly_chart(
+            skeleton_3d(pose, style.visibility_threshold, height=440), key=f"{key}-3d", config={"displaylogo": False}
+        )
+    st.markdown(f"**Landmarks** of person {person} (click a header to sort)")
+    landmark_table_ui(pose, key=f"{key}-table")
+
+
+def image_result_ui(item: InputImage, outcome: state.Outcome, style: DrawStyle) -> None:
+    """The full view of one image: photo and skeleton, angles, 3D, table, downloads."""
+    if outcome.error or outcome.analysis is None or outcome.display_rgb is None:
+        st.error(f"**{item.name}** could not be analysed: {outcome.error}", icon=":material/broken_image:")
+        return
+    analysis = outcome.analysis
+    preview = outcome.display_rgb
+    started = time.perf_counter()
+    height, width = preview.shape[:2]
+    preview_poses = [p.resized(width, height) for p in analysis.poses]
+    overlay = draw_overlay(preview, preview_poses, style, [pose_angles(p) for p in analysis.poses])
+    drawing_ms = (time.perf_counter() - started) * 1000
+
+    left, right = st.columns(2)
+    left.image(preview, caption=f"Original, {analysis.width}×{analysis.height} px", width="stretch")
+    right.image(overlay, caption="Skeleton", width="stretch")
+    timings = {**analysis.timings_ms, "drawing": drawing_ms}
+    st.caption(
+        " · ".join(f"{stage} {ms:.0f} ms" for stage, ms in timings.items())
+        + f" · model {outcome.model.variant} · {len(analysis.poses)} person(s)"
+    )
+
+    record = _record(item, outcome)
+    stem = _stem(item.name)
+    cols = st.columns(3)
+    cols[0].download_button(
+        "Overlay (PNG)",
+        data=lambda: full_size_overlay(item, outcome, style),
+        file_name=f"{stem}.overlay.png",
+        mime="image/png",
+        icon=":material/image:",
+        width="stretch",
+        key=f"dl-png-{outcome.digest}",
+    )
+    cols[1].download_button(
+        "Landmarks (CSV)",
+        data=to_csv([record]),
+        file_name=f"{stem}.landmarks.csv",
+        mime="text/csv",
+        icon=":material/table:",
+        width="stretch",
+        key=f"dl-csv-{outcome.digest}",
+    )
+    cols[2].download_button(
+        "Everything (JSON)",
+        data=to_json([record], outcome.settings, outcome.model),
+        file_name=f"{stem}.poses.json",
+        mime="application/json",
+        icon=":material/data_object:",
+        width="stretch",
+        key=f"dl-json-{outcome.digest}",
+    )
+
+    if not analysis.poses:
+        st.warning(
+            f"No person found in **{item.name}**. Try a photo where the person is larger and fully in frame, "
+            "lower *Person detection* under *Confidence thresholds* in the sidebar, or the *heavy* model.",
+            icon=":material/person_off:",
+        )
+        return
+    key = f"res-{outcome.digest[:12]}"
+    if len(analysis.poses) == 1:
+        _person_ui(analysis.poses[0], 1, style, key)
+    else:
+        tabs = st.tabs([f"Person {i}" for i in range(1, len(analysis.poses) + 1)])
+        for i, (tab, pose) in enumerate(zip(tabs, analysis.poses, strict=True), start=1):
+            with tab:
+                _person_ui(pose, i, style, f"{key}-p{i}")
+    with st.expander("How each angle is defined"):
+        st.markdown("\n".join(f"- **{s.label}**: {s.definition}" for s in ANGLE_SPECS))
+
+
+# ---------------------------------------------------------------- several images
+
+
+def summary_frame(items: Sequence[InputImage], outcomes: Sequence[state.Outcome], threshold: float) -> pd.DataFrame:
+    """One row per image; an angle is left blank when its confidence is below ``threshold``
+    (e.g. the knees of a portrait, which the model guesses from outside the frame)."""
+    rows = []
+    for item, outcome in zip(items, outcomes, strict=True):
+        poses = outcome.analysis.poses if outcome.analysis else ()
+        readings = pose_angles(poses[0]) if poses else ()
+        angles = {r.name: r.degrees_2d for r in readings if r.confidence >= threshold}
+        status = "ok" if poses else "no person found"
+        if outcome.error:
+            status = f"unreadable: {outcome.error}"
+        rows.append(
+            {
+                "file": item.name,
+                "people": len(poses),
+                **{SPEC_BY_NAME[n].label: angles.get(n, math.nan) for n in SUMMARY_ANGLES},
+                "status": status,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def batch_zip(items: Sequence[InputImage], outcomes: Sequence[state.Outcome], style: DrawStyle) -> bytes:
+    """Every readable image's overlay, plus one CSV and one JSON for the whole batch."""
+    records = [_record(i, o) for i, o in zip(items, outcomes, strict=True)]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        used: set[str] = set()
+        for item, outcome in zip(items, outcomes, strict=True):
+            if outcome.analysis is None:
+                continue
+            name = f"{_stem(item.name)}.overlay.png"
+            n = 2
+            while name in used:  # two uploads with the same name keep both overlays
+                name, n = f"{_stem(item.name)}-{n}.overlay.png", n + 1
+            used.add(name)
+            zf.writestr(f"overlays/{name}", full_size_overlay(item, outcome, style), compress_type=zipfile.ZIP_STORED)
+        zf.writestr("landmarks.csv", to_csv(records))
+        zf.writestr("poses.json", to_json(records, outcomes[0].settings, outcomes[0].model))
+    return buf.getvalue()
+
+
+def summary_ui(items: Sequence[InputImage], outcomes: Sequence[state.Outcome], style: DrawStyle) -> int:
+    """A table of every image and a picker; returns the index of the image to open."""
+    st.markdown(
+        f"**{len(items)} images** · angles in degrees (2D, first person; blank where the joint is not "
+        "visible enough, see *Visibility threshold*)"
+    )
+    st.dataframe(
+        summary_frame(items, outcomes, style.visibility_threshold),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            **{SPEC_BY_NAME[n].label: st.column_config.NumberColumn(format="%.0f°") for n in SUMMARY_ANGLES},
+            "people": st.column_config.NumberColumn("people", format="%d"),
+        },
+    )
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    labels = [f"{i + 1}. {item.name}" for i, item in enumerate(items)]
+    chosen = left.selectbox("Open image", range(len(items)), format_func=lambda i: labels[i], key=state.OPEN_IMAGE)
+    right.download_button(
+        "All as ZIP",
+        data=lambda: batch_zip(items, outcomes, style),
+        file_name="poselab_batch.zip",
+        mime="application/zip",
+        icon=":material/folder_zip:",
+        width="stretch",
+        key="dl-zip",
+    )
+    return int(chosen or 0)

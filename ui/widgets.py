@@ -1,0 +1,149 @@
+"""Input widgets: the sidebar settings and the image sources. Each ``*_ui`` returns values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from pose_core.angles import ANGLE_SPECS, AngleKind
+from pose_core.drawing import DrawStyle
+from pose_core.images import SUPPORTED_EXTENSIONS
+from pose_core.inference import PoseSettings
+from pose_core.models import DEFAULT_VARIANT, VARIANTS
+from ui import state
+
+SAMPLES_DIR = Path(__file__).resolve().parents[1] / "samples"
+SAMPLES: dict[str, Path] = {
+    "Astronaut": SAMPLES_DIR / "astronaut.jpg",
+    "Grace Hopper": SAMPLES_DIR / "grace_hopper.jpg",
+}
+SOURCES = ("Upload", "Sample", "Camera")
+ARC_ANGLES = tuple(s.name for s in ANGLE_SPECS if s.kind is AngleKind.JOINT and s.name != "neck")
+
+
+@dataclass(frozen=True)
+class InputImage:
+    name: str
+    data: bytes
+
+
+def _hex_to_rgb(value: str) -> tuple[int, int, int]:
+    value = value.lstrip("#")
+    return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)
+
+
+def settings_sidebar_ui() -> tuple[PoseSettings, DrawStyle]:
+    """Inference settings (change what the model returns) and display style (never re-run it)."""
+    with st.sidebar:
+        st.subheader("Model")
+        model = st.selectbox(
+            "Model variant",
+            list(VARIANTS),
+            index=list(VARIANTS).index(DEFAULT_VARIANT),
+            format_func=lambda v: f"{v}: {VARIANTS[v].description}",
+            key=state.MODEL,
+        )
+        max_poses = st.number_input(
+            "Max people",
+            min_value=1,
+            max_value=10,
+            value=1,
+            key=state.MAX_POSES,
+            help="The model is trained on one person per image. It finds few people in crowds, "
+            "and misses or merges people who overlap or stand close together.",
+        )
+        with st.expander("Confidence thresholds"):
+            detection = st.slider(
+                "Person detection",
+                0.0,
+                1.0,
+                0.5,
+                0.05,
+                help="Lower it if a person is missed; raise it if shapes are mistaken for people.",
+            )
+            presence = st.slider(
+                "Pose presence", 0.0, 1.0, 0.5, 0.05, help="How sure the model must be that a pose is there at all."
+            )
+            tracking = st.slider(
+                "Tracking",
+                0.0,
+                1.0,
+                0.5,
+                0.05,
+                help="Used between video frames; kept here so settings match the command line.",
+            )
+        masks = st.toggle(
+            "Segmentation mask",
+            key=state.SEGMENTATION,
+            help="Tints the person. The model computes it, so switching it "
+            "on analyses the image once more; switching back is instant.",
+        )
+
+        st.subheader("Display")
+        st.caption("These never re-run the model.")
+        threshold = st.slider(
+            "Visibility threshold",
+            0.0,
+            1.0,
+            0.5,
+            0.05,
+            key=state.VISIBILITY_THRESHOLD,
+            help="Joints below it are drawn faded, and angles that rely on them are greyed.",
+        )
+        left, right = st.columns(2)
+        joint_color = left.color_picker("Joints", "#E61E1E", key=state.JOINT_COLOR)
+        bone_color = right.color_picker("Bones", "#FFFFFF", key=state.BONE_COLOR)
+        line = st.select_slider("Line width", options=["auto", *range(1, 13)], value="auto", key=state.LINE_WIDTH)
+        arcs = st.toggle("Angle arcs on the overlay", key=state.ANGLE_ARCS)
+
+    settings = PoseSettings(
+        model=model,
+        max_poses=int(max_poses),
+        min_detection_confidence=detection,
+        min_presence_confidence=presence,
+        min_tracking_confidence=tracking,
+        segmentation_masks=masks,
+    )
+    style = DrawStyle(
+        joint_color=_hex_to_rgb(joint_color),
+        bone_color=_hex_to_rgb(bone_color),
+        line_thickness=None if line == "auto" else int(line),
+        joint_radius=None if line == "auto" else max(2, int(line) * 2),
+        visibility_threshold=threshold,
+        show_mask=masks,
+        show_angles=arcs,
+        angle_names=ARC_ANGLES,
+    )
+    return settings, style
+
+
+def image_inputs_ui() -> list[InputImage]:
+    """The images to analyse, from whichever source is chosen; analysis starts on arrival."""
+    source = st.radio("Image source", SOURCES, horizontal=True, key=state.SOURCE, label_visibility="collapsed")
+    if source == "Sample":
+        names = st.pills(
+            "Sample photos",
+            list(SAMPLES),
+            selection_mode="multi",
+            default=["Astronaut"],
+            key=state.SAMPLE,
+            help="Public-domain portraits (NASA, US Navy).",
+        )
+        return [InputImage(f"{name.lower().replace(' ', '_')}.jpg", SAMPLES[name].read_bytes()) for name in names or []]
+    if source == "Camera":
+        shot = st.camera_input(
+            "Take a snapshot",
+            key=state.CAMERA,
+            help="Step back so your whole body, or at least your upper body, is in the frame.",
+        )
+        return [InputImage("camera_snapshot.jpg", shot.getvalue())] if shot else []
+    files = st.file_uploader(
+        "Drop photos here",
+        type=[ext.lstrip(".") for ext in SUPPORTED_EXTENSIONS],
+        accept_multiple_files=True,
+        key=state.UPLOADER,
+        help="JPEG, PNG, WebP, BMP or TIFF. Images stay in this server's memory; nothing is stored or sent.",
+    )
+    return [InputImage(f.name, f.getvalue()) for f in files or []]
