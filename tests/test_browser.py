@@ -1,0 +1,129 @@
+"""End to end: `streamlit run` in a subprocess, driven by Playwright in Debian's Chromium."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (apt-get install chromium)"),
+]
+playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+# Flags for a closed network: without them Chromium keeps trying to reach Google's services.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = _free_port()
+    log = (tmp_path_factory.mktemp("streamlit") / "server.log").open("w")
+    env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", "STREAMLIT_SERVER_HEADLESS": "true"}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "streamlit_app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.read() == b"ok":
+                        break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"streamlit did not start; see {log.name}")
+                time.sleep(0.5)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with playwright_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _open_and_upload(browser, app_url: str, width: int, files: list[str]):  # noqa: ANN001, ANN202
+    page = browser.new_page(viewport={"width": width, "height": 1000}, accept_downloads=True)
+    page.goto(f"{app_url}/image_analysis")
+    page.wait_for_selector("[data-testid='stFileUploaderDropzone']", timeout=60_000)
+    page.locator("input[type=file]").set_input_files(files)
+    page.wait_for_selector("[data-testid='stPlotlyChart']", timeout=90_000)
+    return page
+
+
+def test_upload_a_photo_and_see_everything(browser, app_url, tmp_path):
+    page = _open_and_upload(browser, app_url, 1280, [str(REPO / "samples" / "astronaut.jpg")])
+    assert page.locator("[data-testid='stImage']").count() == 2  # original and skeleton
+    table = page.locator("[data-testid='stDataFrame'] table").last
+    assert table.get_attribute("aria-rowcount") == "34"  # header + 33 landmarks
+    assert page.locator("table.angles").inner_text().count("°") >= 20
+    assert page.locator("[data-testid='stPlotlyChart'] .js-plotly-plot").count() == 1
+    page.screenshot(path=str(tmp_path / "wide.png"))
+
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Landmarks (CSV)").click()
+    download = download_info.value
+    assert download.suggested_filename == "astronaut.landmarks.csv"
+    lines = Path(download.path()).read_text().splitlines()
+    assert lines[0].startswith("image,person,index,name,region,side,x_px,y_px")
+    assert len(lines) == 34
+    page.close()
+
+
+def test_a_narrow_window_stacks_and_a_batch_keeps_going(browser, app_url, tmp_path):
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 not a real jpeg")
+    page = _open_and_upload(browser, app_url, 420, [str(REPO / "samples" / "grace_hopper.jpg"), str(broken)])
+    summary = page.locator("[data-testid='stDataFrame'] table").first
+    assert summary.get_attribute("aria-rowcount") == "3"  # header + 2 files, the broken one listed
+    first, second = (page.locator("[data-testid='stImage']").nth(i).bounding_box() for i in (0, 1))
+    assert second["y"] >= first["y"] + first["height"] - 1, "photo and skeleton stack in a narrow window"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 420, "no sideways scrolling of the page"
+    page.screenshot(path=str(tmp_path / "narrow.png"), full_page=True)
+    page.close()
