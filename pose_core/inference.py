@@ -5,8 +5,10 @@ This is the only module that touches MediaPipe's result objects.
 
 from __future__ import annotations
 
+import atexit
 import os
 import time
+import weakref
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -131,6 +133,7 @@ class PoseEstimator:
             self._landmarker = vision.PoseLandmarker.create_from_options(options)
         except (RuntimeError, ValueError) as exc:
             raise ModelError(f"model file {self.model.path} could not be loaded: {exc}") from exc
+        _LIVE_ESTIMATORS.add(self)
 
     def detect(self, rgb: np.ndarray) -> tuple[PoseResult, ...]:
         """Poses in an (H, W, 3) uint8 RGB image; an empty tuple when nobody is found."""
@@ -169,3 +172,15 @@ class PoseEstimator:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+# NOTE: a landmarker still open when the interpreter shuts down prints a traceback from
+# MediaPipe's __del__ (its C bindings are already gone). Long-lived ones, such as the
+# app's cached estimators, are closed here first, while everything still works.
+_LIVE_ESTIMATORS: weakref.WeakSet[PoseEstimator] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_live_estimators() -> None:
+    for estimator in list(_LIVE_ESTIMATORS):
+        estimator.close()

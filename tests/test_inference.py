@@ -1,5 +1,8 @@
 """The real Pose Landmarker on real photos, through PoseLab's types."""
 
+import subprocess
+import sys
+
 import mediapipe as mp
 import numpy as np
 import pytest
@@ -8,6 +11,7 @@ from mediapipe.tasks.python import BaseOptions, vision
 from pose_core.images import load_image
 from pose_core.inference import PoseEstimator, PoseSettings
 from pose_core.models import ModelError, resolve_model
+from tests.conftest import REPO
 
 
 def test_the_astronaut_has_one_pose_with_33_landmarks_in_the_right_places(astronaut_rgb, estimator):
@@ -114,3 +118,15 @@ def test_a_pose_can_be_redrawn_on_a_smaller_preview(astronaut_rgb):
     assert small.image_size == (256, 256) and small.segmentation_mask.shape == (256, 256)
     np.testing.assert_allclose(small.landmarks_px * 2, pose.landmarks_px, rtol=1e-6)
     assert pose.resized(512, 512) is pose
+
+
+def test_an_estimator_left_open_does_not_print_a_traceback_at_exit():
+    code = (
+        "import numpy as np; from pose_core.inference import PoseEstimator; "
+        "PoseEstimator().detect(np.zeros((8, 8, 3), np.uint8))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert proc.returncode == 0
+    assert "Traceback" not in proc.stderr
