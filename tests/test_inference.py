@@ -123,7 +123,7 @@ def test_a_pose_can_be_redrawn_on_a_smaller_preview(astronaut_rgb):
 def test_an_estimator_left_open_does_not_print_a_traceback_at_exit():
     code = (
         "import numpy as np; from pose_core.inference import PoseEstimator; "
-        "PoseEstimator().detect(np.zeros((8, 8, 3), np.uint8))"
+        "kept = PoseEstimator(); kept.detect(np.zeros((8, 8, 3), np.uint8))"  # alive until shutdown, like a cache
     )
     proc = subprocess.run(
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120, check=False
