@@ -6,7 +6,9 @@ This is the only module that touches MediaPipe's result objects.
 from __future__ import annotations
 
 import atexit
+import importlib
 import os
+import threading
 import time
 import weakref
 from dataclasses import asdict, dataclass, field, replace
@@ -174,13 +176,18 @@ class PoseEstimator:
         self.close()
 
 
-# NOTE: a landmarker still open when the interpreter shuts down prints a traceback from
-# MediaPipe's __del__ (its C bindings are already gone). Long-lived ones, such as the
-# app's cached estimators, are closed here first, while everything still works.
+# NOTE: a landmarker still open at interpreter shutdown prints a traceback: MediaPipe
+# calls its C library through a concurrent.futures executor, which is shut down in
+# threading's exit hooks, before atexit runs. Long-lived estimators (the app's cached
+# ones) are closed in a threading exit hook registered after that executor's, so it runs
+# first (they run last-registered first). atexit is the fallback should that hook go.
 _LIVE_ESTIMATORS: weakref.WeakSet[PoseEstimator] = weakref.WeakSet()
 
 
-@atexit.register
 def _close_live_estimators() -> None:
     for estimator in list(_LIVE_ESTIMATORS):
         estimator.close()
+
+
+importlib.import_module("concurrent.futures.thread")  # registers its exit hook now, before ours
+getattr(threading, "_register_atexit", atexit.register)(_close_live_estimators)
