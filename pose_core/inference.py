@@ -13,6 +13,7 @@ import time
 import weakref
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
 
 import cv2
 import numpy as np
@@ -111,12 +112,13 @@ def _pose_from_mediapipe(
     )
 
 
-class PoseEstimator:
-    """A Pose Landmarker in IMAGE mode for one :class:`PoseSettings`; reuse it.
+_L = TypeVar("_L", bound="_Landmarker")
 
-    NOTE: MediaPipe serialises calls into one Tasks landmarker, so a single IMAGE-mode
-    instance may be shared across threads (the app caches one per settings).
-    """
+
+class _Landmarker:
+    """Creation, conversion and closing shared by the IMAGE and VIDEO estimators."""
+
+    _running_mode = vision.RunningMode.IMAGE
 
     def __init__(self, settings: PoseSettings | None = None, model: ResolvedModel | None = None) -> None:
         self.settings = settings or PoseSettings()
@@ -124,7 +126,7 @@ class PoseEstimator:
         self.calls = 0  # how many images went through the model (tests and caching checks)
         options = vision.PoseLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=str(self.model.path)),
-            running_mode=vision.RunningMode.IMAGE,
+            running_mode=self._running_mode,
             num_poses=self.settings.max_poses,
             min_pose_detection_confidence=self.settings.min_detection_confidence,
             min_pose_presence_confidence=self.settings.min_presence_confidence,
@@ -137,12 +139,13 @@ class PoseEstimator:
             raise ModelError(f"model file {self.model.path} could not be loaded: {exc}") from exc
         _LIVE_ESTIMATORS.add(self)
 
-    def detect(self, rgb: np.ndarray) -> tuple[PoseResult, ...]:
-        """Poses in an (H, W, 3) uint8 RGB image; an empty tuple when nobody is found."""
+    @staticmethod
+    def _mp_image(rgb: np.ndarray) -> mp.Image:
         if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
             raise ValueError(f"expected an (H, W, 3) uint8 RGB array, got {rgb.shape} {rgb.dtype}")
-        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
-        result = self._landmarker.detect(image)
+        return mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
+
+    def _poses(self, result: vision.PoseLandmarkerResult, rgb: np.ndarray) -> tuple[PoseResult, ...]:
         self.calls += 1
         size = (int(rgb.shape[1]), int(rgb.shape[0]))
         masks = result.segmentation_masks or [None] * len(result.pose_landmarks)
@@ -150,6 +153,52 @@ class PoseEstimator:
             _pose_from_mediapipe(lms, world, mask, size)
             for lms, world, mask in zip(result.pose_landmarks, result.pose_world_landmarks, masks, strict=True)
         )
+
+    def close(self) -> None:
+        if self._landmarker is not None:
+            self._landmarker.close()
+            self._landmarker = None  # type: ignore[assignment]
+
+    def __enter__(self: _L) -> _L:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class VideoPoseEstimator(_Landmarker):
+    """A Pose Landmarker in VIDEO mode: it tracks people from frame to frame.
+
+    NOTE: it keeps tracking state, so use one per video job and never share it between
+    users or videos (the app creates one per job; it is not cached).
+    """
+
+    _running_mode = vision.RunningMode.VIDEO
+
+    def __init__(self, settings: PoseSettings | None = None, model: ResolvedModel | None = None) -> None:
+        super().__init__(settings, model)
+        self._last_timestamp_ms = -1
+
+    def detect(self, rgb: np.ndarray, timestamp_ms: int) -> tuple[PoseResult, ...]:
+        """Poses in one frame. Timestamps must increase strictly; equal ones are nudged up
+        by 1 ms (MediaPipe refuses them), earlier ones are an error."""
+        if timestamp_ms < self._last_timestamp_ms:
+            raise ValueError(f"timestamp {timestamp_ms} ms is before the previous frame's {self._last_timestamp_ms} ms")
+        timestamp_ms = max(int(timestamp_ms), self._last_timestamp_ms + 1)
+        self._last_timestamp_ms = timestamp_ms
+        return self._poses(self._landmarker.detect_for_video(self._mp_image(rgb), timestamp_ms), rgb)
+
+
+class PoseEstimator(_Landmarker):
+    """A Pose Landmarker in IMAGE mode for one :class:`PoseSettings`; reuse it.
+
+    NOTE: MediaPipe serialises calls into one Tasks landmarker, and IMAGE mode keeps no
+    state between images, so one instance may be shared across threads and users.
+    """
+
+    def detect(self, rgb: np.ndarray) -> tuple[PoseResult, ...]:
+        """Poses in an (H, W, 3) uint8 RGB image; an empty tuple when nobody is found."""
+        return self._poses(self._landmarker.detect(self._mp_image(rgb)), rgb)
 
     def analyze(self, source: bytes | str | Path | LoadedImage) -> tuple[LoadedImage, ImageAnalysis]:
         """Decode (unless already decoded) and detect, timing each stage.
@@ -164,24 +213,13 @@ class PoseEstimator:
         timings = {"decode": (decoded - start) * 1000.0, "inference": (done - decoded) * 1000.0}
         return image, ImageAnalysis(width=image.width, height=image.height, poses=poses, timings_ms=timings)
 
-    def close(self) -> None:
-        if self._landmarker is not None:
-            self._landmarker.close()
-            self._landmarker = None  # type: ignore[assignment]
-
-    def __enter__(self) -> PoseEstimator:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
 
 # NOTE: a landmarker still open at interpreter shutdown prints a traceback: MediaPipe
 # calls its C library through a concurrent.futures executor, which is shut down in
 # threading's exit hooks, before atexit runs. Long-lived estimators (the app's cached
 # ones) are closed in a threading exit hook registered after that executor's, so it runs
 # first (they run last-registered first). atexit is the fallback should that hook go.
-_LIVE_ESTIMATORS: weakref.WeakSet[PoseEstimator] = weakref.WeakSet()
+_LIVE_ESTIMATORS: weakref.WeakSet[_Landmarker] = weakref.WeakSet()
 
 
 def _close_live_estimators() -> None:
