@@ -1,7 +1,10 @@
-"""``python -m pose_core analyze PATH [PATH ...]``: photos in, JSON/CSV/overlays out.
+"""The command line.
 
-Exit status: 0 when every input was read, 2 when some were not, 1 when nothing could
-run at all (bad options, model unavailable).
+``python -m pose_core analyze PATH [PATH ...]``: photos in, JSON/CSV/overlays out.
+``python -m pose_core video IN``: a video in, JSON/CSV/annotated MP4 out.
+
+Exit status: 0 when every input was read, 2 when some (or the video) were not, 1 when
+nothing could run at all (bad options, model unavailable).
 """
 
 from __future__ import annotations
@@ -14,14 +17,17 @@ from pathlib import Path
 from typing import TextIO
 
 import cv2
+import numpy as np
 
 from pose_core import __version__
 from pose_core.angles import pose_angles
 from pose_core.drawing import DrawStyle, draw_overlay
-from pose_core.export import ImageRecord, to_csv, to_json
+from pose_core.export import ImageRecord, series_frame, to_csv, to_json, video_json
 from pose_core.images import SUPPORTED_EXTENSIONS, ImageLoadError
 from pose_core.inference import PoseEstimator, PoseSettings
 from pose_core.models import VARIANTS, ModelError, ResolvedModel, download_model, get_variant, resolve_model
+from pose_core.smoothing import METHODS, Smoothing
+from pose_core.video import VideoLoadError, analyze_video
 
 
 class Progress:
@@ -82,14 +88,18 @@ def _resolve_or_download(name: str) -> ResolvedModel:
         bar.close()
 
 
-def analyze(args: argparse.Namespace) -> int:
-    settings = PoseSettings(
+def _settings(args: argparse.Namespace) -> PoseSettings:
+    return PoseSettings(
         model=args.model,
         max_poses=args.max_poses,
         min_detection_confidence=args.min_detection_confidence,
         min_presence_confidence=args.min_presence_confidence,
         min_tracking_confidence=args.min_tracking_confidence,
     )
+
+
+def analyze(args: argparse.Namespace) -> int:
+    settings = _settings(args)
     model = _resolve_or_download(settings.model)
     sources = list(expand_inputs(args.paths))
     if not sources:
@@ -128,12 +138,41 @@ def analyze(args: argparse.Namespace) -> int:
     return 2 if failed else 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m pose_core", description="PoseLab pose analysis, offline.")
-    parser.add_argument("--version", action="version", version=f"pose_core {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
-    p = commands.add_parser("analyze", help="detect poses in photos; write JSON, CSV and overlays")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders of images")
+def video(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    _resolve_or_download(settings.model)
+    smoothing = Smoothing(method=args.smoothing)
+    bar = Progress(0, "video")
+    try:
+        analysis = analyze_video(
+            args.input,
+            settings,
+            stride=args.stride,
+            smoothing=smoothing,
+            output=args.output,
+            style=DrawStyle(),
+            progress=lambda done, total, fps: bar.update(done, total),
+        )
+    except VideoLoadError as exc:
+        bar.close()
+        print(f"error: {args.input}: {exc}", file=sys.stderr)
+        return 2
+    bar.close()
+    series = analysis.raw.smoothed(smoothing)
+    if args.json:
+        _write_text(args.json, video_json(analysis, series, smoothing, args.input))
+    if args.csv:
+        _write_text(args.csv, series_frame(series).to_csv(index=False, float_format="%.6f"))
+    found = int((~np.isnan(analysis.raw.landmarks[:, :, 0, 0])).any(axis=1).sum())
+    print(
+        f"{len(series)} frame(s) analysed at {analysis.frames_per_second:.1f} frames/s, "
+        f"a person in {found}; smoothing {smoothing.method}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", choices=list(VARIANTS), default="full", help="model variant (default: full)")
     p.add_argument("--max-poses", type=int, default=1, metavar="N", help="people to look for, 1-10 (default 1)")
     for name, text in (("detection", "person detection"), ("presence", "pose presence"), ("tracking", "tracking")):
@@ -146,8 +185,30 @@ def build_parser() -> argparse.ArgumentParser:
         )
     p.add_argument("--json", metavar="FILE", help="write JSON here ('-' for stdout)")
     p.add_argument("--csv", metavar="FILE", help="write the landmark table as CSV here ('-' for stdout)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m pose_core", description="PoseLab pose analysis, offline.")
+    parser.add_argument("--version", action="version", version=f"pose_core {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    p = commands.add_parser("analyze", help="detect poses in photos; write JSON, CSV and overlays")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders of images")
+    _add_model_options(p)
     p.add_argument("--overlay-dir", type=Path, metavar="DIR", help="write <name>.overlay.png skeleton images here")
     p.set_defaults(func=analyze)
+
+    v = commands.add_parser("video", help="track poses through a video; write JSON, CSV and an annotated MP4")
+    v.add_argument("input", metavar="IN", help="a video file: mp4, mov, avi, webm, mkv")
+    _add_model_options(v)
+    v.add_argument("--output", metavar="OUT.mp4", help="write the annotated video (H.264 MP4) here")
+    v.add_argument("--stride", type=int, default=1, metavar="N", help="analyse every N-th frame (default 1)")
+    v.add_argument(
+        "--smoothing",
+        choices=list(METHODS),
+        default="one-euro",
+        help="landmark smoothing (default one-euro; butterworth is zero-phase but needs a second pass)",
+    )
+    v.set_defaults(func=video)
     return parser
 
 

@@ -8,17 +8,20 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from importlib import metadata
 
+import numpy as np
 import pandas as pd
 
 from pose_core import __version__
-from pose_core.angles import AngleReading, definitions, pose_angles
+from pose_core.angles import ANGLE_SPECS, AngleReading, definitions, pose_angles
 from pose_core.images import LoadedImage
 from pose_core.inference import ImageAnalysis, PoseResult, PoseSettings
 from pose_core.models import ResolvedModel
-from pose_core.schema import LANDMARKS
+from pose_core.schema import LANDMARKS, NUM_LANDMARKS
+from pose_core.smoothing import Smoothing
+from pose_core.video import PoseSeries, VideoAnalysis
 
 LANDMARK_COLUMNS: tuple[str, ...] = (
     "image",
@@ -177,3 +180,107 @@ def to_json_dict(records: Sequence[ImageRecord], settings: PoseSettings, model: 
 
 def to_json(records: Sequence[ImageRecord], settings: PoseSettings, model: ResolvedModel) -> str:
     return json.dumps(to_json_dict(records, settings, model), indent=1, allow_nan=False)
+
+
+# ---------------------------------------------------------------- video
+
+
+def series_frame(series: PoseSeries) -> pd.DataFrame:
+    """Per-frame landmark table: one row per analysed frame, person present, and landmark."""
+    width, height = series.image_size
+    present = ~np.isnan(series.landmarks[:, :, 0, 0])  # (T, P)
+    t_idx, p_idx = np.nonzero(present)
+    n = len(t_idx)
+    lm = series.landmarks[t_idx, p_idx]  # (n, 33, 3)
+    world = series.world_landmarks[t_idx, p_idx]
+    columns = {
+        "frame": np.repeat(series.frame_index[t_idx], NUM_LANDMARKS),
+        "time_s": np.repeat(series.time_s[t_idx], NUM_LANDMARKS),
+        "person": np.repeat(p_idx + 1, NUM_LANDMARKS),
+        "index": np.tile(np.arange(NUM_LANDMARKS), n),
+        "name": np.tile(np.array([lm_.name for lm_ in LANDMARKS]), n),
+        "x_px": (lm[:, :, 0] * width).ravel(),
+        "y_px": (lm[:, :, 1] * height).ravel(),
+        "x": lm[:, :, 0].ravel(),
+        "y": lm[:, :, 1].ravel(),
+        "z": lm[:, :, 2].ravel(),
+        "world_x_m": world[:, :, 0].ravel(),
+        "world_y_m": world[:, :, 1].ravel(),
+        "world_z_m": world[:, :, 2].ravel(),
+        "visibility": series.visibility[t_idx, p_idx].ravel(),
+        "presence": series.presence[t_idx, p_idx].ravel(),
+    }
+    return pd.DataFrame(columns)
+
+
+def angle_series(series: PoseSeries) -> pd.DataFrame:
+    """Angles over time: frame, time_s, person, angle, degrees_2d, degrees_3d, confidence."""
+    rows = [
+        (
+            int(series.frame_index[t]),
+            float(series.time_s[t]),
+            person + 1,
+            r.name,
+            r.degrees_2d,
+            r.degrees_3d,
+            r.confidence,
+        )
+        for t in range(len(series))
+        for person in range(series.people)
+        if (pose := series.pose(t, person)) is not None
+        for r in pose_angles(pose)
+    ]
+    return pd.DataFrame(rows, columns=["frame", "time_s", "person", "angle", "degrees_2d", "degrees_3d", "confidence"])
+
+
+def range_of_motion(angles: pd.DataFrame, min_confidence: float = 0.5) -> pd.DataFrame:
+    """Per person and angle: min, max and range in 2D and 3D, over the readings whose
+    confidence is at least ``min_confidence`` (a hidden joint's guesses jump about)."""
+    order = {spec.name: i for i, spec in enumerate(ANGLE_SPECS)}
+    angles = angles[angles["confidence"] >= min_confidence]
+    grouped = angles.groupby(["person", "angle"])[["degrees_2d", "degrees_3d"]].agg(["min", "max"])
+    grouped.columns = [f"{stat}_{col.split('_')[1]}" for col, stat in grouped.columns]
+    for dim in ("2d", "3d"):
+        grouped[f"range_{dim}"] = grouped[f"max_{dim}"] - grouped[f"min_{dim}"]
+    result = grouped.reset_index()
+    result = result.sort_values(["person", "angle"], key=lambda c: c.map(order) if c.name == "angle" else c)
+    return result[["person", "angle", "min_2d", "max_2d", "range_2d", "min_3d", "max_3d", "range_3d"]].reset_index(
+        drop=True
+    )
+
+
+def video_json_dict(
+    analysis: VideoAnalysis, series: PoseSeries, smoothing: Smoothing, source: str
+) -> dict[str, object]:
+    info = analysis.info
+    rom = range_of_motion(angle_series(series))
+    return {
+        **manifest(analysis.settings, analysis.model),
+        "smoothing": asdict(smoothing),
+        "stride": analysis.stride,
+        "video": {
+            "source": source,
+            "fps": info.fps,
+            "frames": info.frame_count,
+            "width": info.width,
+            "height": info.height,
+            "duration_s": info.duration_s,
+            "codec": info.codec,
+        },
+        "frames": [
+            {
+                "index": int(series.frame_index[t]),
+                "time_s": round(float(series.time_s[t]), 6),
+                "poses": [pose_dict(p) for p in series.poses_at(t)],
+            }
+            for t in range(len(series))
+        ],
+        "range_of_motion": [
+            {k: (_num(v, 2) if isinstance(v, float) else v) for k, v in row.items()}
+            for row in rom.to_dict(orient="records")
+        ],
+    }
+
+
+def video_json(analysis: VideoAnalysis, series: PoseSeries, smoothing: Smoothing, source: str) -> str:
+    return json.dumps(video_json_dict(analysis, series, smoothing, source), indent=1, allow_nan=False)

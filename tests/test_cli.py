@@ -114,3 +114,45 @@ def test_a_real_process_exits_cleanly_without_tracebacks(photo_dir, tmp_path):
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "Exception" not in proc.stderr
     assert len(json.loads(proc.stdout)["images"]) == 4
+
+
+def test_video_gives_json_csv_and_an_annotated_mp4(tmp_path, astronaut_rgb, capsys):
+    from tests.test_video import encode_clip, stage
+
+    clip = tmp_path / "slide.mp4"
+    clip.write_bytes(encode_clip([stage(astronaut_rgb, t) for t in range(8)]))
+    out_json, out_csv, out_mp4 = tmp_path / "v.json", tmp_path / "v.csv", tmp_path / "v.mp4"
+    code = main(
+        [
+            "video",
+            str(clip),
+            "--model",
+            "lite",
+            "--json",
+            str(out_json),
+            "--csv",
+            str(out_csv),
+            "--output",
+            str(out_mp4),
+            "--stride",
+            "2",
+            "--smoothing",
+            "butterworth",
+        ]
+    )
+    assert code == 0
+    doc = json.loads(out_json.read_text())
+    assert doc["video"]["source"] == str(clip) and doc["video"]["frames"] == 8
+    assert [f["index"] for f in doc["frames"]] == [0, 2, 4, 6]
+    assert doc["smoothing"]["method"] == "butterworth" and doc["stride"] == 2
+    assert out_csv.read_text().splitlines()[0].startswith("frame,time_s,person,index,name")
+    assert out_mp4.read_bytes()[4:8] == b"ftyp"
+    assert "4 frame(s) analysed" in capsys.readouterr().err
+
+
+def test_a_broken_video_is_reported_in_one_line(tmp_path, capsys):
+    bad = tmp_path / "holiday.mp4"
+    bad.write_bytes(b"\x00\x00\x00\x18ftypmp42 but then nothing useful")
+    assert main(["video", str(bad), "--json", "-"]) == 2
+    err = capsys.readouterr().err
+    assert "holiday.mp4" in err and "Traceback" not in err
