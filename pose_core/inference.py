@@ -143,6 +143,8 @@ class _Landmarker:
     def _mp_image(rgb: np.ndarray) -> mp.Image:
         if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
             raise ValueError(f"expected an (H, W, 3) uint8 RGB array, got {rgb.shape} {rgb.dtype}")
+        # NOTE: MediaPipe misreads strided arrays (e.g. PyAV's frames 854 px wide, whose rows
+        # are padded) and silently finds nobody; a contiguous copy costs ~0.1 ms.
         return mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
 
     def _poses(self, result: vision.PoseLandmarkerResult, rgb: np.ndarray) -> tuple[PoseResult, ...]:

@@ -130,3 +130,13 @@ def test_an_estimator_left_open_does_not_print_a_traceback_at_exit():
     )
     assert proc.returncode == 0
     assert "Traceback" not in proc.stderr
+
+
+def test_strided_frames_give_the_same_poses_as_contiguous_ones(astronaut_rgb, estimator):
+    padded = np.zeros((512, 520, 3), np.uint8)  # like a video decoder's padded rows
+    padded[:, :512] = astronaut_rgb
+    view = padded[:, :512]
+    assert not view.flags["C_CONTIGUOUS"]
+    (from_view,) = estimator.detect(view)
+    (from_copy,) = estimator.detect(astronaut_rgb)
+    np.testing.assert_array_equal(from_view.landmarks, from_copy.landmarks)
