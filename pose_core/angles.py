@@ -14,7 +14,6 @@ Conventions (also shown in the UI and written into every JSON export):
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
@@ -131,28 +130,20 @@ _UP_2D = np.array([0.0, -1.0])  # image y grows downwards
 _UP_3D = np.array([0.0, -1.0, 0.0])  # MediaPipe world y grows downwards too
 
 
-def _angle_between(u: np.ndarray, v: np.ndarray) -> float:
-    nu, nv = float(np.linalg.norm(u)), float(np.linalg.norm(v))
-    if not (nu > 1e-9 and nv > 1e-9) or math.isnan(nu) or math.isnan(nv):
-        return math.nan
-    cos = float(np.dot(u, v)) / (nu * nv)
-    return math.degrees(math.acos(max(-1.0, min(1.0, cos))))
-
-
 def joint_angle(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> float:
     """Angle in degrees (0..180) at ``b`` between ``b->a`` and ``b->c``; 2D or 3D points.
 
     NaN when any point is NaN or a segment has zero length.
     """
-    a, b, c = (np.asarray(p, dtype=np.float64) for p in (a, b, c))
-    return _angle_between(a - b, c - b)
+    a, b, c = (np.asarray(p, dtype=np.float64)[None] for p in (a, b, c))
+    return float(_angles_between(a - b, c - b)[0])
 
 
 def inclination(top: np.ndarray, bottom: np.ndarray) -> float:
     """Angle in degrees (0..180) between ``bottom->top`` and up (negative y)."""
-    top, bottom = np.asarray(top, dtype=np.float64), np.asarray(bottom, dtype=np.float64)
+    top, bottom = np.asarray(top, dtype=np.float64)[None], np.asarray(bottom, dtype=np.float64)[None]
     up = _UP_2D if top.shape[-1] == 2 else _UP_3D
-    return _angle_between(top - bottom, up)
+    return float(_angles_between(top - bottom, up[None])[0])
 
 
 @dataclass(frozen=True)
@@ -168,16 +159,45 @@ class AngleReading:
         return abs(self.degrees_2d - self.degrees_3d)
 
 
-def _point(coords: np.ndarray, point: Point) -> np.ndarray:
-    return coords[[index_of(n) for n in point]].mean(axis=0)
+def _points(coords: np.ndarray, point: Point) -> np.ndarray:
+    """(N, D) positions of ``point`` (a landmark or a mean of several) in (N, 33, D) coords."""
+    return coords[:, [index_of(n) for n in point]].mean(axis=1)
 
 
-def _measure(spec: AngleSpec, coords: np.ndarray) -> float:
-    a, b = _point(coords, spec.a), _point(coords, spec.b)
+def _angles_between(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Row-wise angle in degrees between (N, D) vectors; NaN where one has no length."""
+    nu, nv = np.linalg.norm(u, axis=1), np.linalg.norm(v, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cos = np.einsum("nd,nd->n", u, v) / (nu * nv)
+    degrees = np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+    return np.where((nu > 1e-9) & (nv > 1e-9), degrees, np.nan)
+
+
+def _measure_all(spec: AngleSpec, coords: np.ndarray) -> np.ndarray:
+    a, b = _points(coords, spec.a), _points(coords, spec.b)
     if spec.kind is AngleKind.INCLINATION:
-        return inclination(a, b)
+        up = _UP_2D if coords.shape[-1] == 2 else _UP_3D
+        return _angles_between(a - b, np.broadcast_to(up, a.shape))
     assert spec.c is not None
-    return joint_angle(a, b, _point(coords, spec.c))
+    return _angles_between(a - b, _points(coords, spec.c) - b)
+
+
+def angle_arrays(
+    landmarks_px: np.ndarray,
+    world_landmarks: np.ndarray,
+    visibility: np.ndarray,
+    specs: tuple[AngleSpec, ...] = ANGLE_SPECS,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every spec's angle for N poses at once (a video's frames): ``landmarks_px``
+    (N, 33, 2), ``world_landmarks`` (N, 33, 3), ``visibility`` (N, 33). Returns
+    degrees_2d, degrees_3d and confidence, each (N, len(specs)); NaN where undefined."""
+    px = np.asarray(landmarks_px, dtype=np.float64)
+    world = np.asarray(world_landmarks, dtype=np.float64)
+    vis = np.asarray(visibility, dtype=np.float64)
+    deg2d = np.stack([_measure_all(s, px) for s in specs], axis=1)
+    deg3d = np.stack([_measure_all(s, world) for s in specs], axis=1)
+    confidence = np.stack([vis[:, list(s.landmark_indices)].min(axis=1) for s in specs], axis=1)
+    return deg2d, deg3d, confidence
 
 
 def compute_angles(
@@ -188,14 +208,11 @@ def compute_angles(
 ) -> tuple[AngleReading, ...]:
     """Every spec's angle for one pose: ``landmarks_px`` (33, 2), ``world_landmarks``
     (33, 3), ``visibility`` (33,). NaN rows mark missing landmarks."""
-    readings = []
-    for spec in specs:
-        vis = visibility[list(spec.landmark_indices)]
-        confidence = float(np.min(vis)) if not np.isnan(vis).any() else math.nan
-        readings.append(
-            AngleReading(spec.name, _measure(spec, landmarks_px), _measure(spec, world_landmarks), confidence)
-        )
-    return tuple(readings)
+    deg2d, deg3d, confidence = angle_arrays(landmarks_px[None], world_landmarks[None], visibility[None], specs)
+    return tuple(
+        AngleReading(spec.name, float(deg2d[0, i]), float(deg3d[0, i]), float(confidence[0, i]))
+        for i, spec in enumerate(specs)
+    )
 
 
 def pose_angles(pose: PoseResult) -> tuple[AngleReading, ...]:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from pose_core import __version__
-from pose_core.angles import ANGLE_SPECS, AngleReading, definitions, pose_angles
+from pose_core.angles import ANGLE_SPECS, AngleReading, angle_arrays, definitions, pose_angles
 from pose_core.images import LoadedImage
 from pose_core.inference import ImageAnalysis, PoseResult, PoseSettings
 from pose_core.models import ResolvedModel
@@ -137,7 +137,8 @@ def angle_dict(reading: AngleReading) -> dict[str, object]:
     }
 
 
-def pose_dict(pose: PoseResult) -> dict[str, object]:
+def pose_dict(pose: PoseResult, angles: Sequence[AngleReading] | None = None) -> dict[str, object]:
+    """One pose as JSON data; ``angles`` if already computed (else computed here)."""
     return {
         "landmarks": [
             {
@@ -159,7 +160,7 @@ def pose_dict(pose: PoseResult) -> dict[str, object]:
             }
             for lm in LANDMARKS
         ],
-        "angles": [angle_dict(r) for r in pose_angles(pose)],
+        "angles": [angle_dict(r) for r in (pose_angles(pose) if angles is None else angles)],
     }
 
 
@@ -213,24 +214,30 @@ def series_frame(series: PoseSeries) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
+def _series_angles(series: PoseSeries) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Angles of every present (frame, person) at once: (t, p) indices, then degrees_2d,
+    degrees_3d and confidence, each (n, len(ANGLE_SPECS))."""
+    t_idx, p_idx = np.nonzero(~np.isnan(series.landmarks[:, :, 0, 0]))
+    px = series.landmarks[t_idx, p_idx, :, :2] * np.array(series.image_size, np.float64)
+    deg2d, deg3d, confidence = angle_arrays(px, series.world_landmarks[t_idx, p_idx], series.visibility[t_idx, p_idx])
+    return t_idx, p_idx, deg2d, deg3d, confidence
+
+
 def angle_series(series: PoseSeries) -> pd.DataFrame:
     """Angles over time: frame, time_s, person, angle, degrees_2d, degrees_3d, confidence."""
-    rows = [
-        (
-            int(series.frame_index[t]),
-            float(series.time_s[t]),
-            person + 1,
-            r.name,
-            r.degrees_2d,
-            r.degrees_3d,
-            r.confidence,
-        )
-        for t in range(len(series))
-        for person in range(series.people)
-        if (pose := series.pose(t, person)) is not None
-        for r in pose_angles(pose)
-    ]
-    return pd.DataFrame(rows, columns=["frame", "time_s", "person", "angle", "degrees_2d", "degrees_3d", "confidence"])
+    t_idx, p_idx, deg2d, deg3d, confidence = _series_angles(series)
+    n, k = deg2d.shape
+    return pd.DataFrame(
+        {
+            "frame": np.repeat(series.frame_index[t_idx], k),
+            "time_s": np.repeat(series.time_s[t_idx], k),
+            "person": np.repeat(p_idx + 1, k),
+            "angle": np.tile(np.array([s.name for s in ANGLE_SPECS]), n),
+            "degrees_2d": deg2d.ravel(),
+            "degrees_3d": deg3d.ravel(),
+            "confidence": confidence.ravel(),
+        }
+    )
 
 
 def range_of_motion(angles: pd.DataFrame, min_confidence: float = 0.5) -> pd.DataFrame:
@@ -283,4 +290,6 @@ def video_json_dict(
 
 
 def video_json(analysis: VideoAnalysis, series: PoseSeries, smoothing: Smoothing, source: str) -> str:
-    return json.dumps(video_json_dict(analysis, series, smoothing, source), indent=1, allow_nan=False)
+    # Compact: a minute of video is tens of thousands of landmarks.
+    doc = video_json_dict(analysis, series, smoothing, source)
+    return json.dumps(doc, separators=(",", ":"), allow_nan=False)

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from pose_core.angles import ANGLE_SPECS, AngleKind, compute_angles, definitions, inclination, joint_angle
+from pose_core.angles import ANGLE_SPECS, AngleKind, angle_arrays, compute_angles, definitions, inclination, joint_angle
 from pose_core.schema import index_of
 
 
@@ -105,3 +105,19 @@ def test_the_spec_table_covers_both_sides_and_is_written_down():
     assert all("180" in s.definition or "0°" in s.definition for s in ANGLE_SPECS)
     assert next(s for s in ANGLE_SPECS if s.name == "trunk_inclination").kind is AngleKind.INCLINATION
     assert [d["name"] for d in definitions()] == [s.name for s in ANGLE_SPECS]
+
+
+def test_many_poses_at_once_equal_one_at_a_time():
+    rng = np.random.default_rng(3)
+    px = rng.uniform(0, 500, size=(20, 33, 2))
+    world = rng.normal(size=(20, 33, 3))
+    visibility = rng.uniform(size=(20, 33))
+    px[4, 13] = np.nan  # a missing left elbow in one frame
+    deg2d, deg3d, confidence = angle_arrays(px, world, visibility)
+    assert deg2d.shape == deg3d.shape == confidence.shape == (20, len(ANGLE_SPECS))
+    for n in (0, 4, 19):
+        one = compute_angles(px[n], world[n], visibility[n])
+        np.testing.assert_allclose(deg2d[n], [r.degrees_2d for r in one], equal_nan=True)
+        np.testing.assert_allclose(deg3d[n], [r.degrees_3d for r in one], equal_nan=True)
+        np.testing.assert_allclose(confidence[n], [r.confidence for r in one])
+    assert np.isnan(deg2d[4, [s.name for s in ANGLE_SPECS].index("left_elbow")])
