@@ -7,5 +7,6 @@ st.navigation(
     [
         st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
         st.Page("pages/image_analysis.py", title="Image analysis", icon=":material/image_search:"),
+        st.Page("pages/video_analysis.py", title="Video analysis", icon=":material/movie:"),
     ]
 ).run()

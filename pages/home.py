@@ -15,6 +15,7 @@ is stored, and nothing is sent to any service.
 """
 )
 st.page_link("pages/image_analysis.py", label="Analyse a photo", icon=":material/arrow_forward:")
+st.page_link("pages/video_analysis.py", label="Analyse a video", icon=":material/arrow_forward:")
 st.markdown(
     """
 **Where to start**
@@ -22,7 +23,9 @@ st.markdown(
   take a webcam snapshot.
 - Pick the model in the sidebar: *lite* is fastest, *full* is the default, *heavy* is the
   most precise (a 30 MB download on first use).
-- Download the landmarks as CSV or JSON, or the skeleton overlay as PNG.
+- Drop a short video on *Video analysis* for a tracked, smoothed skeleton, angles over
+  time and the range of motion, and an annotated video to share.
+- Download the landmarks as CSV or JSON, the skeleton overlay as PNG, or the video as MP4.
 
 **Good to know**
 - The model is trained on one person per photo; it finds few people in crowds.

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 
+from pose_core.angles import ANGLE_SPECS
 from pose_core.inference import PoseResult
 from pose_core.schema import BONES, LANDMARKS, Side, bone_side
 
@@ -84,5 +88,67 @@ def skeleton_3d(pose: PoseResult, visibility_threshold: float = 0.5, height: int
             "camera": {"eye": {"x": 0.5, "y": -3.4, "z": 0.3}, "up": {"x": 0, "y": 0, "z": 1}},
         },
         uirevision="skeleton",  # keep the user's rotation across reruns
+    )
+    return fig
+
+
+_PALETTE = (
+    "#e15759",
+    "#4e79a7",
+    "#f28e2b",
+    "#59a14f",
+    "#b07aa1",
+    "#76b7b2",
+    "#edc948",
+    "#ff9da7",
+    "#9c755f",
+    "#bab0ac",
+    "#d37295",
+    "#8cd17d",
+)
+
+
+def angles_over_time(
+    raw: pd.DataFrame,
+    smoothed: pd.DataFrame,
+    names: Sequence[str],
+    *,
+    dimension: str = "3d",
+    person: int = 1,
+    current_time_s: float | None = None,
+    height: int = 380,
+) -> go.Figure:
+    """Angle time series (from :func:`pose_core.export.angle_series`): each angle's raw
+    readings as a faint line, the smoothed ones solid in the same colour."""
+    column = f"degrees_{dimension}"
+    labels = {s.name: s.label for s in ANGLE_SPECS}
+    fig = go.Figure()
+    for i, name in enumerate(names):
+        color = _PALETTE[i % len(_PALETTE)]
+        for frame, kind in ((raw, "raw"), (smoothed, "smoothed")):
+            rows = frame[(frame["angle"] == name) & (frame["person"] == person)]
+            fig.add_trace(
+                go.Scatter(
+                    x=rows["time_s"],
+                    y=rows[column],
+                    mode="lines",
+                    name=f"{labels[name]} ({kind})",
+                    legendgroup=name,
+                    showlegend=kind == "smoothed",
+                    line={"color": color, "width": 1 if kind == "raw" else 2.5},
+                    opacity=0.35 if kind == "raw" else 1.0,
+                    hovertemplate=f"{labels[name]} {kind}<br>%{{x:.2f}} s: %{{y:.1f}}°<extra></extra>",
+                )
+            )
+    if current_time_s is not None:
+        fig.add_vline(x=current_time_s, line={"color": "#888", "dash": "dot", "width": 1})
+    fig.update_layout(
+        height=height,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        xaxis={"title": {"text": "time (s)"}},
+        yaxis={"title": {"text": f"{dimension.upper()} angle (°)"}},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0.0},
+        hovermode="x unified",
+        uirevision="angles",
     )
     return fig

@@ -127,3 +127,24 @@ def test_a_narrow_window_stacks_and_a_batch_keeps_going(browser, app_url, tmp_pa
     assert page.evaluate("document.documentElement.scrollWidth") <= 420, "no sideways scrolling of the page"
     page.screenshot(path=str(tmp_path / "narrow.png"), full_page=True)
     page.close()
+
+
+def test_upload_a_video_and_the_annotated_video_plays(browser, app_url, tmp_path, astronaut_rgb):
+    from tests.test_video import encode_clip, stage
+
+    clip = tmp_path / "slide.mp4"
+    clip.write_bytes(encode_clip([stage(astronaut_rgb, t) for t in range(20)]))
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.goto(f"{app_url}/video_analysis")
+    page.wait_for_selector("[data-testid='stFileUploaderDropzone']", timeout=60_000)
+    page.locator("input[type=file]").set_input_files(str(clip))
+    page.wait_for_selector("[data-testid='stPlotlyChart'] .js-plotly-plot", timeout=120_000)
+    video = page.locator("video").first
+    video.wait_for(timeout=30_000)
+    page.wait_for_function("document.querySelector('video').readyState >= 1", timeout=30_000)
+    assert video.evaluate("v => v.duration") == pytest.approx(2.0, abs=0.15)  # 20 frames at 10 fps
+    video.evaluate("v => { v.muted = true; return v.play(); }")
+    page.wait_for_function("document.querySelector('video').currentTime > 0.2", timeout=30_000)
+    assert page.locator("[data-testid='stPlotlyChart'] .scatterlayer .trace").count() >= 4  # raw + smoothed lines
+    page.screenshot(path=str(tmp_path / "video.png"))
+    page.close()

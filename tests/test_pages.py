@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -168,3 +169,88 @@ def test_heavy_model_not_yet_downloaded_offers_the_download(astronaut_png, detec
     assert "not on this machine yet" in at.info[0].value and "build_models.py --variants heavy" in at.info[0].value
     assert at.button(key="download-heavy").label == "Download the heavy model"
     assert len(detect_calls) == 1  # nothing was analysed with a model that is not there
+
+
+# ---------------------------------------------------------------- video page
+
+VIDEO_PAGE = "pages/video_analysis.py"
+
+
+@pytest.fixture(scope="module")
+def slide_mp4(astronaut_rgb) -> bytes:
+    from tests.test_video import encode_clip, stage
+
+    return encode_clip([stage(astronaut_rgb, t) for t in range(12)])
+
+
+@pytest.fixture
+def video_detect_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts real VIDEO-mode model calls and starts from empty video caches."""
+    from pose_core.inference import VideoPoseEstimator
+
+    state.video_analyses().clear()
+    state.video_renders().clear()
+    calls: list[int] = []
+    real_detect = VideoPoseEstimator.detect
+
+    def counting_detect(self, rgb, timestamp_ms):  # noqa: ANN001
+        calls.append(timestamp_ms)
+        return real_detect(self, rgb, timestamp_ms)
+
+    monkeypatch.setattr(VideoPoseEstimator, "detect", counting_detect)
+    return calls
+
+
+def open_video_page() -> AppTest:
+    at = AppTest.from_file(str(REPO / "streamlit_app.py"), default_timeout=120)
+    at.run()
+    at.switch_page(VIDEO_PAGE).run()
+    assert not at.exception
+    return at
+
+
+def test_video_page_states_its_limits_before_any_upload(video_detect_calls):
+    at = open_video_page()
+    assert "100 MB, 60 s, and 1920 px" in " ".join(c.value for c in at.caption)
+    assert "Drop a video" in at.info[0].value
+
+
+def test_a_video_is_tracked_played_charted_and_exported(slide_mp4, video_detect_calls):
+    at = open_video_page()
+    at.file_uploader(key=state.VIDEO_UPLOADER).set_value(("slide.mp4", slide_mp4, "video/mp4")).run()
+    assert not at.exception, at.exception
+    assert len(at.get("video")) == 1
+    assert len(at.get("plotly_chart")) == 1  # angles over time
+    assert {"Annotated video (MP4)", "Landmarks per frame (CSV)", "Everything (JSON)"} <= {
+        b.label for b in at.get("download_button")
+    }
+    rom = at.dataframe[-1].value
+    assert list(rom.columns[:4]) == ["angle", "min_2d", "max_2d", "range_2d"] and len(rom) > 0
+    assert at.dataframe[0].value.shape[0] == 33  # the chosen frame's landmarks
+    assert len(video_detect_calls) == 12
+
+    at.slider(key=state.VIDEO_FRAME).set_value(7).run()  # explore a frame
+    assert any("Frame 7 at 0.70 s" in h.value for h in at.subheader)
+    at.selectbox(key=state.SMOOTHING).set_value("butterworth").run()  # re-render only
+    at.color_picker(key=state.JOINT_COLOR).set_value("#00FF00").run()
+    assert not at.exception
+    assert len(video_detect_calls) == 12, "smoothing and display changes never re-run the model"
+
+
+def test_a_broken_video_gets_a_clear_message(video_detect_calls):
+    at = open_video_page()
+    at.file_uploader(key=state.VIDEO_UPLOADER).set_value(("clip.mp4", b"\x00\x00\x00\x18ftypmp42 broken", "video/mp4"))
+    at.run()
+    assert not at.exception
+    assert "clip.mp4" in at.error[0].value and "not a video PoseLab can read" in at.error[0].value
+    assert video_detect_calls == []
+
+
+def test_a_video_over_the_limits_is_refused_with_the_limits(video_detect_calls):
+    from tests.test_video import encode_clip
+
+    wide = encode_clip([np.full((16, 2000, 3), 90, np.uint8)] * 2)
+    at = open_video_page()
+    at.file_uploader(key=state.VIDEO_UPLOADER).set_value(("wide.mp4", wide, "video/mp4")).run()
+    assert "2000x16" in at.error[0].value and "1920 px" in at.error[0].value
+    assert video_detect_calls == []

@@ -6,15 +6,29 @@ One module, so a reader can see every cache and every session-state key in one p
 from __future__ import annotations
 
 import hashlib
+import io
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 import streamlit as st
 
+from pose_core.drawing import DrawStyle
 from pose_core.images import ImageLoadError
 from pose_core.inference import ImageAnalysis, PoseEstimator, PoseSettings
 from pose_core.models import ResolvedModel
+from pose_core.smoothing import Smoothing
+from pose_core.video import (
+    ProgressCallback,
+    VideoAnalysis,
+    VideoLimits,
+    analyze_video,
+    preview_jpeg,
+    render_video,
+)
 
 # Widget keys (tests find widgets by these).
 SOURCE = "source"
@@ -77,3 +91,115 @@ def analyze_bytes(data: bytes, settings: PoseSettings) -> Outcome:
     except ImageLoadError as exc:
         return Outcome(digest, None, None, f"{exc}.", estimator.model, settings)
     return Outcome(digest, analysis, _display_copy(image.rgb), None, estimator.model, settings)
+
+
+# ---------------------------------------------------------------- video
+
+VIDEO_UPLOADER = "video_uploader"
+VIDEO_FRAME = "video_frame"
+VIDEO_PERSON = "video_person"
+STRIDE = "stride"
+SMOOTHING = "smoothing"
+CHART_ANGLES = "chart_angles"
+CHART_DIMENSION = "chart_dimension"
+
+# What one shared server accepts (the command line has no limits). The upload cap in
+# .streamlit/config.toml (server.maxUploadSize) matches max_bytes.
+APP_VIDEO_LIMITS = VideoLimits(max_bytes=100 * 1024 * 1024, max_duration_s=60.0, max_side_px=1920)
+PREVIEW_SIDE = 384  # px; a minute at 30 fps keeps ~25 MB of previews for the frame slider
+
+
+@dataclass(frozen=True, eq=False)
+class VideoJob:
+    digest: str
+    analysis: VideoAnalysis
+    previews: tuple[bytes, ...]  # one small JPEG per analysed frame
+
+
+class _LruStore:
+    """A small thread-safe LRU map shared by every session of this server."""
+
+    def __init__(self, max_items: int) -> None:
+        self._items: OrderedDict[Hashable, object] = OrderedDict()
+        self._lock = threading.Lock()
+        self._max = max_items
+
+    def get(self, key: Hashable) -> object | None:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+            return None
+
+    def put(self, key: Hashable, value: object) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self._max:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+@st.cache_resource
+def video_analyses() -> _LruStore:
+    """(video sha256, settings, stride) -> VideoJob: the model's work, kept."""
+    return _LruStore(max_items=4)
+
+
+@st.cache_resource
+def video_renders() -> _LruStore:
+    """(analysis key, smoothing, style) -> annotated MP4 bytes: cheap to redo, no model."""
+    return _LruStore(max_items=8)
+
+
+def video_job(
+    data: bytes,
+    settings: PoseSettings,
+    stride: int,
+    smoothing: Smoothing,
+    style: DrawStyle,
+    progress: ProgressCallback,
+) -> tuple[VideoJob, bytes]:
+    """The analysis and the annotated MP4, from the caches when possible.
+
+    A new video runs the model once (a fresh VIDEO-mode landmarker, never shared) and
+    renders in the same pass; a new smoothing or style only re-renders.
+    Raises VideoLoadError for a bad or too large video.
+    """
+    key = (hashlib.sha256(data).hexdigest(), settings, stride)
+    render_key = (key, smoothing, style)
+    job = video_analyses().get(key)
+    if not isinstance(job, VideoJob):
+        mp4, previews = io.BytesIO(), []
+        analysis = analyze_video(
+            data,
+            settings,
+            stride=stride,
+            limits=APP_VIDEO_LIMITS,
+            smoothing=smoothing,
+            output=mp4,
+            style=style,
+            progress=progress,
+            on_frame=lambda frame: previews.append(preview_jpeg(frame.rgb, PREVIEW_SIDE)),
+        )
+        job = VideoJob(key[0], analysis, tuple(previews))
+        video_analyses().put(key, job)
+        video_renders().put(render_key, mp4.getvalue())
+    rendered = video_renders().get(render_key)
+    if not isinstance(rendered, bytes):
+        mp4 = io.BytesIO()
+        render_video(
+            data,
+            job.analysis.raw.smoothed(smoothing),
+            mp4,
+            style,
+            fps=job.analysis.info.fps,
+            stride=stride,
+            progress=progress,
+        )
+        rendered = mp4.getvalue()
+        video_renders().put(render_key, rendered)
+    return job, rendered

@@ -12,6 +12,7 @@ from pose_core.drawing import DrawStyle
 from pose_core.images import SUPPORTED_EXTENSIONS
 from pose_core.inference import PoseSettings
 from pose_core.models import DEFAULT_VARIANT, VARIANTS
+from pose_core.smoothing import METHODS, Smoothing
 from ui import state
 
 SAMPLES_DIR = Path(__file__).resolve().parents[1] / "samples"
@@ -34,8 +35,11 @@ def _hex_to_rgb(value: str) -> tuple[int, int, int]:
     return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)
 
 
-def settings_sidebar_ui() -> tuple[PoseSettings, DrawStyle]:
-    """Inference settings (change what the model returns) and display style (never re-run it)."""
+def settings_sidebar_ui(segmentation: bool = True) -> tuple[PoseSettings, DrawStyle]:
+    """Inference settings (change what the model returns) and display style (never re-run it).
+
+    ``segmentation``: offer the mask toggle (the video pipeline draws no masks).
+    """
     with st.sidebar:
         st.subheader("Model")
         model = st.selectbox(
@@ -74,7 +78,7 @@ def settings_sidebar_ui() -> tuple[PoseSettings, DrawStyle]:
                 0.05,
                 help="Used between video frames; kept here so settings match the command line.",
             )
-        masks = st.toggle(
+        masks = segmentation and st.toggle(
             "Segmentation mask",
             key=state.SEGMENTATION,
             help="Tints the person. The model computes it, so switching it "
@@ -147,3 +151,34 @@ def image_inputs_ui() -> list[InputImage]:
         help="JPEG, PNG, WebP, BMP or TIFF. Images stay in this server's memory; nothing is stored or sent.",
     )
     return [InputImage(f.name, f.getvalue()) for f in files or []]
+
+
+SMOOTHING_HELP = {
+    "none": "Raw landmarks, frame by frame.",
+    "one-euro": "Causal One-Euro filter: calms jitter when still, follows fast moves. Fast.",
+    "butterworth": "Zero-phase Butterworth low-pass (6 Hz): smoothest, no lag; needs a second pass over the video.",
+}
+
+
+def video_settings_ui() -> tuple[int, Smoothing]:
+    """Sidebar settings that only videos have: frame stride and smoothing."""
+    with st.sidebar:
+        st.subheader("Video")
+        stride = st.number_input(
+            "Analyse every n-th frame",
+            1,
+            10,
+            1,
+            key=state.STRIDE,
+            help="2 halves the work; the annotated video then has half the frame rate.",
+        )
+        method = st.selectbox(
+            "Smoothing",
+            METHODS,
+            index=METHODS.index("one-euro"),
+            key=state.SMOOTHING,
+            format_func=lambda m: m,
+            help=" ".join(f"{k}: {v}" for k, v in SMOOTHING_HELP.items()),
+        )
+        st.caption(SMOOTHING_HELP[method] + " Short dropouts (up to 5 frames) are filled in first.")
+    return int(stride), Smoothing(method=method)

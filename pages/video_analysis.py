@@ -1,0 +1,40 @@
+import streamlit as st
+
+from pose_core.models import ModelError
+from pose_core.video import VIDEO_EXTENSIONS, VideoLoadError
+from ui import state
+from ui.models import model_available_ui
+from ui.page import page_setup
+from ui.video_views import progress_ui, video_result_ui
+from ui.widgets import settings_sidebar_ui, video_settings_ui
+
+page_setup()
+st.title("Video analysis")
+settings, style = settings_sidebar_ui(segmentation=False)
+stride, smoothing = video_settings_ui()
+upload = st.file_uploader(
+    "Drop a short video",
+    type=[ext.lstrip(".") for ext in VIDEO_EXTENSIONS],
+    key=state.VIDEO_UPLOADER,
+    help="MP4, MOV, AVI, WebM or MKV. The video stays in this server's memory; nothing is stored or sent.",
+)
+st.caption(f"Videos here may be {state.APP_VIDEO_LIMITS.describe()}. The command line has no such limits.")
+if upload is None:
+    st.info("Drop a video above: a squat, a jump, a few steps of walking.", icon=":material/movie:")
+    st.stop()
+if not model_available_ui(settings.model):
+    st.stop()
+
+progress, done = progress_ui()
+try:
+    job, mp4 = state.video_job(upload.getvalue(), settings, stride, smoothing, style, progress)
+except VideoLoadError as exc:
+    done()
+    st.error(f"**{upload.name}** could not be analysed: {exc}", icon=":material/broken_image:")
+    st.stop()
+except ModelError as exc:
+    done()
+    st.error(f"The pose model could not be loaded: {exc}", icon=":material/error:")
+    st.stop()
+done()
+video_result_ui(upload.name, job, mp4, smoothing, style)
