@@ -27,7 +27,6 @@ from pose_core.images import SUPPORTED_EXTENSIONS, ImageLoadError
 from pose_core.inference import PoseEstimator, PoseSettings
 from pose_core.models import VARIANTS, ModelError, ResolvedModel, download_model, get_variant, resolve_model
 from pose_core.smoothing import METHODS, Smoothing
-from pose_core.video import VideoLoadError, analyze_video
 
 
 class Progress:
@@ -139,6 +138,9 @@ def analyze(args: argparse.Namespace) -> int:
 
 
 def video(args: argparse.Namespace) -> int:
+    # Imported here: PyAV (and, for Butterworth, scipy) cost memory `analyze` does not need.
+    from pose_core.video import VideoLoadError, analyze_video
+
     settings = _settings(args)
     _resolve_or_download(settings.model)
     smoothing = Smoothing(method=args.smoothing)

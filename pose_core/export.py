@@ -10,6 +10,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from importlib import metadata
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -20,8 +21,10 @@ from pose_core.images import LoadedImage
 from pose_core.inference import ImageAnalysis, PoseResult, PoseSettings
 from pose_core.models import ResolvedModel
 from pose_core.schema import LANDMARKS, NUM_LANDMARKS
-from pose_core.smoothing import Smoothing
-from pose_core.video import PoseSeries, VideoAnalysis
+
+if TYPE_CHECKING:  # video types only: photo exports should not load PyAV and scipy
+    from pose_core.smoothing import Smoothing
+    from pose_core.video import PoseSeries, VideoAnalysis
 
 LANDMARK_COLUMNS: tuple[str, ...] = (
     "image",

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy import signal
 
 Method = Literal["none", "one-euro", "butterworth"]
 METHODS: tuple[Method, ...] = ("none", "one-euro", "butterworth")
@@ -112,6 +111,8 @@ def one_euro(
 def butterworth(x: np.ndarray, fs_hz: float, cutoff_hz: float = 6.0, order: int = 2) -> np.ndarray:
     """Zero-phase low-pass Butterworth (scipy's ``filtfilt``) over each unbroken run of
     values; NaN stays NaN, and runs too short to filter are returned as they are."""
+    from scipy import signal  # noqa: PLC0415 - only Butterworth needs scipy; it is slow to import
+
     values = np.asarray(x, dtype=np.float64)
     out = values.copy()
     nyquist = fs_hz / 2.0
