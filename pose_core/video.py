@@ -110,9 +110,10 @@ def probe_video(source: Source, limits: VideoLimits | None = None) -> VideoInfo:
             first = None
         if first is None:
             raise VideoLoadError("the video has no frames that can be decoded")
+        sideways = round((first.rotation or 0) / 90) % 2 == 1  # shown turned by 90 or 270 degrees
         info = VideoInfo(
-            width=int(first.width),
-            height=int(first.height),
+            width=int(first.height if sideways else first.width),
+            height=int(first.width if sideways else first.height),
             fps=fps,
             frame_count=int(stream.frames or round(duration * fps)),
             duration_s=duration,
@@ -128,6 +129,14 @@ def probe_video(source: Source, limits: VideoLimits | None = None) -> VideoInfo:
                 f"the video is {info.width}x{info.height}; videos here may be {limits.describe()}. Scale it down first."
             )
     return info
+
+
+def _upright(frame: av.VideoFrame) -> np.ndarray:
+    """The frame as (H, W, 3) RGB, turned as its display rotation says (phone videos
+    store portrait clips sideways and flag the rotation)."""
+    rgb = frame.to_ndarray(format="rgb24")
+    turns = -round((frame.rotation or 0) / 90) % 4  # PyAV: degrees to turn clockwise for display
+    return np.rot90(rgb, k=turns) if turns else rgb
 
 
 @dataclass(frozen=True)
@@ -155,7 +164,7 @@ def iter_frames(source: Source, stride: int = 1, prefetch: int = 8) -> Iterator[
                 if stop.is_set():
                     return
                 if index % stride == 0:
-                    frames.put(Frame(index, index / fps, frame.to_ndarray(format="rgb24")))
+                    frames.put(Frame(index, index / fps, _upright(frame)))
             frames.put(None)
         except av.error.FFmpegError as exc:  # damaged data part-way through
             frames.put(VideoLoadError(f"the video is damaged after some frames ({exc.strerror or exc})"))

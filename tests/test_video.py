@@ -252,3 +252,21 @@ def test_broken_videos_get_a_clear_error(make, message, clip):
 def test_limits_are_enforced_with_a_message(clip, limits, message):
     with pytest.raises(VideoLoadError, match=message):
         probe_video(clip, limits)
+
+
+def test_a_phone_portrait_video_is_turned_upright(astronaut_rgb):
+    """Stored sideways with a display rotation flag, as phones record portrait clips."""
+    data = (Path(__file__).parent / "data" / "phone_portrait_rotate90.mp4").read_bytes()
+    info = probe_video(data)
+    assert (info.width, info.height) == (400, 360)
+    first = next(iter_frames(data)).rgb
+    upright = stage(astronaut_rgb, 0)[:, 40:440]
+    assert first.shape == upright.shape
+    assert np.abs(first.astype(int) - upright).mean() < 4
+    annotated = io.BytesIO()
+    analysis = analyze_video(data, output=annotated)
+    assert analysis.raw.image_size == (400, 360)
+    nose_y = analysis.raw.landmarks[:, 0, 0, 1]
+    assert np.all(nose_y < 0.5)  # the head is at the top: the person stands upright
+    with av.open(io.BytesIO(annotated.getvalue())) as container:
+        assert next(container.decode(video=0)).to_ndarray(format="rgb24").shape == (360, 400, 3)
