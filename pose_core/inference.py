@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import atexit
 import importlib
-import os
 import threading
 import time
 import weakref
@@ -16,19 +15,13 @@ from pathlib import Path
 from typing import TypeVar
 
 import cv2
+import mediapipe as mp
 import numpy as np
+from mediapipe.tasks.python import BaseOptions, vision
 
 from pose_core.images import LoadedImage, load_image
 from pose_core.models import DEFAULT_VARIANT, ModelError, ResolvedModel, get_variant, resolve_model
 from pose_core.schema import NUM_LANDMARKS
-
-# NOTE: MediaPipe's C++ side logs several lines of INFO/WARNING per landmarker to
-# stderr; they read like errors to users. Quiet them unless the user asked otherwise.
-os.environ.setdefault("GLOG_minloglevel", "2")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-import mediapipe as mp
-from mediapipe.tasks.python import BaseOptions, vision
 
 
 @dataclass(frozen=True)
