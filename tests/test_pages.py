@@ -6,26 +6,31 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pose_core.inference import PoseEstimator
+from pose_core.inference import PoseEstimator, VideoPoseEstimator
 from tests.conftest import REPO, encode
 from ui import state
 
 PAGE = "pages/image_analysis.py"
 
 
+def count_detect_calls(monkeypatch: pytest.MonkeyPatch, estimator_class: type) -> list[tuple[int, int]]:
+    """Record the image size of every real model call; the real detect still runs."""
+    calls: list[tuple[int, int]] = []
+    real_detect = estimator_class.detect
+
+    def counting_detect(self, rgb, *args):  # noqa: ANN001, ANN002
+        calls.append(rgb.shape[:2])
+        return real_detect(self, rgb, *args)
+
+    monkeypatch.setattr(estimator_class, "detect", counting_detect)
+    return calls
+
+
 @pytest.fixture
 def detect_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
-    """Counts real model calls (the real detect still runs) and starts from empty caches."""
+    """Counts real IMAGE-mode model calls and starts from empty caches."""
     state.analyze_bytes.clear()
-    calls: list[tuple[int, int]] = []
-    real_detect = PoseEstimator.detect
-
-    def counting_detect(self: PoseEstimator, rgb):  # noqa: ANN001
-        calls.append(rgb.shape[:2])
-        return real_detect(self, rgb)
-
-    monkeypatch.setattr(PoseEstimator, "detect", counting_detect)
-    return calls
+    return count_detect_calls(monkeypatch, PoseEstimator)
 
 
 def open_page() -> AppTest:
@@ -184,21 +189,11 @@ def slide_mp4(astronaut_rgb) -> bytes:
 
 
 @pytest.fixture
-def video_detect_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+def video_detect_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
     """Counts real VIDEO-mode model calls and starts from empty video caches."""
-    from pose_core.inference import VideoPoseEstimator
-
     state.video_analyses().clear()
     state.video_renders().clear()
-    calls: list[int] = []
-    real_detect = VideoPoseEstimator.detect
-
-    def counting_detect(self, rgb, timestamp_ms):  # noqa: ANN001
-        calls.append(timestamp_ms)
-        return real_detect(self, rgb, timestamp_ms)
-
-    monkeypatch.setattr(VideoPoseEstimator, "detect", counting_detect)
-    return calls
+    return count_detect_calls(monkeypatch, VideoPoseEstimator)
 
 
 def open_video_page() -> AppTest:

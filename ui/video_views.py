@@ -17,7 +17,7 @@ from pose_core.plots import angles_over_time
 from pose_core.smoothing import Smoothing
 from pose_core.video import PoseSeries
 from ui import state
-from ui.views import angles_ui, landmark_table_ui
+from ui.views import Download, angles_ui, downloads_ui, landmark_table_ui
 
 DEFAULT_CHART_ANGLES = ("left_elbow", "right_elbow", "left_knee", "right_knee")
 
@@ -64,33 +64,24 @@ def video_result_ui(name: str, job: state.VideoJob, mp4: bytes, smoothing: Smoot
         return
 
     stem = PurePath(name).stem or "video"
-    cols = st.columns(3)
-    cols[0].download_button(
-        "Annotated video (MP4)",
-        data=mp4,
-        file_name=f"{stem}.poses.mp4",
-        mime="video/mp4",
-        icon=":material/movie:",
-        width="stretch",
-        key="dl-video-mp4",
-    )
-    cols[1].download_button(
-        "Landmarks per frame (CSV)",
-        data=lambda: series_frame(smoothed).to_csv(index=False, float_format="%.6f"),
-        file_name=f"{stem}.landmarks.csv",
-        mime="text/csv",
-        icon=":material/table:",
-        width="stretch",
-        key="dl-video-csv",
-    )
-    cols[2].download_button(
-        "Everything (JSON)",
-        data=lambda: video_json(analysis, smoothed, smoothing, name),
-        file_name=f"{stem}.poses.json",
-        mime="application/json",
-        icon=":material/data_object:",
-        width="stretch",
-        key="dl-video-json",
+    downloads_ui(
+        Download("Annotated video (MP4)", mp4, f"{stem}.poses.mp4", "video/mp4", ":material/movie:", "dl-video-mp4"),
+        Download(
+            "Landmarks per frame (CSV)",
+            lambda: series_frame(smoothed).to_csv(index=False, float_format="%.6f"),
+            f"{stem}.landmarks.csv",
+            "text/csv",
+            ":material/table:",
+            "dl-video-csv",
+        ),
+        Download(
+            "Everything (JSON)",
+            lambda: video_json(analysis, smoothed, smoothing, name),
+            f"{stem}.poses.json",
+            "application/json",
+            ":material/data_object:",
+            "dl-video-json",
+        ),
     )
 
     raw_angles, smooth_angles = angle_series(analysis.raw), angle_series(smoothed)

@@ -7,7 +7,8 @@ import io
 import math
 import time
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import PurePath
 
 import cv2
@@ -41,6 +42,24 @@ def _png(rgb: np.ndarray) -> bytes:
     ok, encoded = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 3])
     assert ok
     return encoded.tobytes()
+
+
+@dataclass(frozen=True)
+class Download:
+    label: str
+    data: str | bytes | Callable[[], str | bytes]  # a callable is only run when clicked
+    file_name: str
+    mime: str
+    icon: str
+    key: str
+
+
+def downloads_ui(*downloads: Download) -> None:
+    """A row of equal-width download buttons (they stack in a narrow window)."""
+    for column, d in zip(st.columns(len(downloads)), downloads, strict=True):
+        column.download_button(
+            d.label, data=d.data, file_name=d.file_name, mime=d.mime, icon=d.icon, width="stretch", key=d.key
+        )
 
 
 def full_size_overlay(item: InputImage, outcome: state.Outcome, style: DrawStyle) -> bytes:
@@ -163,33 +182,31 @@ def image_result_ui(item: InputImage, outcome: state.Outcome, style: DrawStyle) 
 
     record = _record(item, outcome)
     stem = _stem(item.name)
-    cols = st.columns(3)
-    cols[0].download_button(
-        "Overlay (PNG)",
-        data=lambda: full_size_overlay(item, outcome, style),
-        file_name=f"{stem}.overlay.png",
-        mime="image/png",
-        icon=":material/image:",
-        width="stretch",
-        key=f"dl-png-{outcome.digest}",
-    )
-    cols[1].download_button(
-        "Landmarks (CSV)",
-        data=to_csv([record]),
-        file_name=f"{stem}.landmarks.csv",
-        mime="text/csv",
-        icon=":material/table:",
-        width="stretch",
-        key=f"dl-csv-{outcome.digest}",
-    )
-    cols[2].download_button(
-        "Everything (JSON)",
-        data=to_json([record], outcome.settings, outcome.model),
-        file_name=f"{stem}.poses.json",
-        mime="application/json",
-        icon=":material/data_object:",
-        width="stretch",
-        key=f"dl-json-{outcome.digest}",
+    downloads_ui(
+        Download(
+            "Overlay (PNG)",
+            lambda: full_size_overlay(item, outcome, style),
+            f"{stem}.overlay.png",
+            "image/png",
+            ":material/image:",
+            f"dl-png-{outcome.digest}",
+        ),
+        Download(
+            "Landmarks (CSV)",
+            to_csv([record]),
+            f"{stem}.landmarks.csv",
+            "text/csv",
+            ":material/table:",
+            f"dl-csv-{outcome.digest}",
+        ),
+        Download(
+            "Everything (JSON)",
+            to_json([record], outcome.settings, outcome.model),
+            f"{stem}.poses.json",
+            "application/json",
+            ":material/data_object:",
+            f"dl-json-{outcome.digest}",
+        ),
     )
 
     if not analysis.poses:
