@@ -33,10 +33,11 @@ def detect_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
     return count_detect_calls(monkeypatch, PoseEstimator)
 
 
-def open_page() -> AppTest:
+def open_page(page: str = PAGE) -> AppTest:
+    """The app from its entry script, navigated to ``page``, as a user would reach it."""
     at = AppTest.from_file(str(REPO / "streamlit_app.py"), default_timeout=120)
     at.run()
-    at.switch_page(PAGE).run()
+    at.switch_page(page).run()
     assert not at.exception
     return at
 
@@ -196,22 +197,14 @@ def video_detect_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]
     return count_detect_calls(monkeypatch, VideoPoseEstimator)
 
 
-def open_video_page() -> AppTest:
-    at = AppTest.from_file(str(REPO / "streamlit_app.py"), default_timeout=120)
-    at.run()
-    at.switch_page(VIDEO_PAGE).run()
-    assert not at.exception
-    return at
-
-
 def test_video_page_states_its_limits_before_any_upload(video_detect_calls):
-    at = open_video_page()
+    at = open_page(VIDEO_PAGE)
     assert "100 MB, 60 s, and 1920 px" in " ".join(c.value for c in at.caption)
     assert "Drop a video" in at.info[0].value
 
 
 def test_a_video_is_tracked_played_charted_and_exported(slide_mp4, video_detect_calls):
-    at = open_video_page()
+    at = open_page(VIDEO_PAGE)
     at.file_uploader(key=state.VIDEO_UPLOADER).set_value(("slide.mp4", slide_mp4, "video/mp4")).run()
     assert not at.exception, at.exception
     assert len(at.get("video")) == 1
@@ -233,7 +226,7 @@ def test_a_video_is_tracked_played_charted_and_exported(slide_mp4, video_detect_
 
 
 def test_a_broken_video_gets_a_clear_message(video_detect_calls):
-    at = open_video_page()
+    at = open_page(VIDEO_PAGE)
     at.file_uploader(key=state.VIDEO_UPLOADER).set_value(("clip.mp4", b"\x00\x00\x00\x18ftypmp42 broken", "video/mp4"))
     at.run()
     assert not at.exception
@@ -245,7 +238,7 @@ def test_a_video_over_the_limits_is_refused_with_the_limits(video_detect_calls):
     from tests.test_video import encode_clip
 
     wide = encode_clip([np.full((16, 2000, 3), 90, np.uint8)] * 2)
-    at = open_video_page()
+    at = open_page(VIDEO_PAGE)
     at.file_uploader(key=state.VIDEO_UPLOADER).set_value(("wide.mp4", wide, "video/mp4")).run()
     assert "2000x16" in at.error[0].value and "1920 px" in at.error[0].value
     assert video_detect_calls == []
