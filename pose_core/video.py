@@ -1,10 +1,12 @@
 """Video: read frames (PyAV, which bundles FFmpeg), track poses in VIDEO mode, smooth
 them, and write an annotated H.264 MP4 that browsers play.
 
-Two passes keep the exported numbers and the drawn video identical for every smoothing
-method (Butterworth needs the whole clip): :func:`analyze_video` runs the model once and
-returns raw landmarks; :meth:`PoseSeries.smoothed` is a cheap function of those; and
-:func:`render_video` decodes again and draws the smoothed series.
+:func:`analyze_video` runs the model once and returns raw landmarks;
+:meth:`PoseSeries.smoothed` is a cheap function of those, and the drawn video always
+shows exactly that smoothed series. Causal smoothing (none, One-Euro) is drawn in the
+same pass as the model, a few frames behind it; Butterworth needs the whole clip, so
+:func:`render_video` decodes again and draws afterwards (as it does after a change of
+smoothing or style, without the model).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import av
 import cv2
 import numpy as np
 
+from pose_core.angles import pose_angles
 from pose_core.drawing import DrawStyle, draw_overlay
 from pose_core.inference import PoseResult, PoseSettings, VideoPoseEstimator
 from pose_core.models import ResolvedModel
@@ -390,8 +393,6 @@ def _unpack(packed: np.ndarray, size: tuple[int, int]) -> tuple[PoseResult, ...]
 
 
 def _draw(rgb: np.ndarray, poses: tuple[PoseResult, ...], style: DrawStyle) -> np.ndarray:
-    from pose_core.angles import pose_angles  # noqa: PLC0415 - only for angle arcs
-
     return draw_overlay(rgb, poses, style, [pose_angles(p) for p in poses] if style.show_angles else None)
 
 

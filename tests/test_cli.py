@@ -156,3 +156,10 @@ def test_a_broken_video_is_reported_in_one_line(tmp_path, capsys):
     assert main(["video", str(bad), "--json", "-"]) == 2
     err = capsys.readouterr().err
     assert "holiday.mp4" in err and "Traceback" not in err
+
+
+def test_an_output_that_cannot_be_written_is_an_error_not_a_traceback(photo_dir, tmp_path, capsys):
+    missing = tmp_path / "no" / "such" / "folder" / "out.json"
+    assert main(["analyze", str(photo_dir / "hopper.jpg"), "--json", str(missing)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and "out.json" in err
