@@ -16,12 +16,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
-import cv2
 import numpy as np
 
 from pose_core import __version__
 from pose_core.angles import pose_angles
-from pose_core.drawing import DrawStyle, draw_overlay
+from pose_core.drawing import DrawStyle, draw_overlay, encode_png
 from pose_core.export import ImageRecord, series_frame, to_csv, to_json, video_json
 from pose_core.images import SUPPORTED_EXTENSIONS, ImageLoadError
 from pose_core.inference import PoseEstimator, PoseSettings
@@ -121,7 +120,7 @@ def analyze(args: argparse.Namespace) -> int:
                         image.rgb, analysis.poses, DrawStyle(show_angles=True), [pose_angles(p) for p in analysis.poses]
                     )
                     out = args.overlay_dir / f"{Path(source).stem}.overlay.png"
-                    cv2.imwrite(str(out), cv2.cvtColor(overlay, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 3])
+                    out.write_bytes(encode_png(overlay))
             progress.update(n)
     progress.close()
 

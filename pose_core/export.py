@@ -17,7 +17,6 @@ import pandas as pd
 
 from pose_core import __version__
 from pose_core.angles import ANGLE_SPECS, AngleReading, angle_arrays, definitions, pose_angles
-from pose_core.images import LoadedImage
 from pose_core.inference import ImageAnalysis, PoseResult, PoseSettings
 from pose_core.models import ResolvedModel
 from pose_core.schema import LANDMARKS, NUM_LANDMARKS
@@ -53,7 +52,6 @@ class ImageRecord:
     source: str
     analysis: ImageAnalysis | None
     error: str | None = None
-    image: LoadedImage | None = None
 
     @property
     def poses(self) -> tuple[PoseResult, ...]:

@@ -1,10 +1,11 @@
 """Overlays: red joints, white bones, faded (not hidden) low-visibility parts, options."""
 
+import cv2
 import numpy as np
 import pytest
 
 from pose_core.angles import compute_angles
-from pose_core.drawing import DrawStyle, draw_overlay
+from pose_core.drawing import DrawStyle, draw_overlay, encode_png
 from pose_core.inference import PoseResult
 from pose_core.schema import index_of
 
@@ -77,3 +78,9 @@ def test_missing_landmarks_and_no_poses_draw_nothing(grey):
     assert np.array_equal(draw_overlay(grey, []), grey)
     out = draw_overlay(grey, [_pose()])
     assert out[190, 190].tolist() == [100, 100, 100]
+
+
+def test_overlays_encode_as_png_losslessly(grey):
+    out = draw_overlay(grey, [_pose()])
+    decoded = cv2.cvtColor(cv2.imdecode(np.frombuffer(encode_png(out), np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    assert np.array_equal(decoded, out)
