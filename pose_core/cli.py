@@ -16,8 +16,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
-import numpy as np
-
 from pose_core import __version__
 from pose_core.angles import pose_angles
 from pose_core.drawing import DrawStyle, draw_overlay, encode_png
@@ -164,10 +162,9 @@ def video(args: argparse.Namespace) -> int:
         _write_text(args.json, video_json(analysis, series, smoothing, args.input))
     if args.csv:
         _write_text(args.csv, series_frame(series).to_csv(index=False, float_format="%.6f"))
-    found = int((~np.isnan(analysis.raw.landmarks[:, :, 0, 0])).any(axis=1).sum())
     print(
         f"{len(series)} frame(s) analysed at {analysis.frames_per_second:.1f} frames/s, "
-        f"a person in {found}; smoothing {smoothing.method}",
+        f"a person in {analysis.raw.frames_with_people}; smoothing {smoothing.method}",
         file=sys.stderr,
     )
     return 0

@@ -210,6 +210,11 @@ class PoseSeries:
     def __len__(self) -> int:
         return int(self.landmarks.shape[0])
 
+    @property
+    def frames_with_people(self) -> int:
+        """How many analysed frames have at least one person."""
+        return int((~np.isnan(self.landmarks[:, :, 0, 0])).any(axis=1).sum())
+
     def pose(self, t: int, person: int) -> PoseResult | None:
         """Person ``person`` in the ``t``-th analysed frame, or None if absent then."""
         if np.isnan(self.landmarks[t, person]).all():

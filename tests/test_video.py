@@ -85,6 +85,7 @@ def test_the_tracked_person_moves_as_the_clip_does(analysis):
     raw = analysis.raw
     assert len(raw) == FRAMES and raw.people == 1 and raw.image_size == SIZE
     assert list(raw.frame_index) == list(range(FRAMES))
+    assert raw.frames_with_people == FRAMES
     nose_x = raw.landmarks[:, 0, 0, 0] * SIZE[0]
     assert not np.isnan(nose_x).any()
     slope = np.polyfit(np.arange(FRAMES), nose_x, 1)[0]

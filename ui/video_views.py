@@ -48,7 +48,7 @@ def video_result_ui(name: str, job: state.VideoJob, mp4: bytes, smoothing: Smoot
     analysis = job.analysis
     info = analysis.info
     smoothed = analysis.raw.smoothed(smoothing)
-    found = int((~np.isnan(analysis.raw.landmarks[:, :, 0, 0])).any(axis=1).sum())
+    found = analysis.raw.frames_with_people
     st.video(mp4, format="video/mp4")
     st.caption(
         f"{info.width}×{info.height} px · {info.fps:.3g} fps · {info.duration_s:.1f} s · "
