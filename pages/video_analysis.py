@@ -27,7 +27,9 @@ if not model_available_ui(settings.model):
 
 progress, done = progress_ui()
 try:
-    job, mp4 = state.video_job(upload.getvalue(), settings, stride, smoothing, style, progress)
+    data = upload.getvalue()
+    digest = state.upload_digest(upload.file_id, data)
+    job, render = state.video_job(digest, data, settings, stride, smoothing, style, progress)
 except VideoLoadError as exc:
     done()
     st.error(f"**{upload.name}** could not be analysed: {exc}", icon=":material/broken_image:")
@@ -37,4 +39,4 @@ except ModelError as exc:
     st.error(f"The pose model could not be loaded: {exc}", icon=":material/error:")
     st.stop()
 done()
-video_result_ui(upload.name, job, mp4, smoothing, style)
+video_result_ui(upload.name, job, render, smoothing, style)

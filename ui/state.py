@@ -14,14 +14,17 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from pose_core.drawing import DrawStyle
+from pose_core.export import angle_series
 from pose_core.images import ImageLoadError
 from pose_core.inference import ImageAnalysis, PoseEstimator, PoseSettings
 from pose_core.models import ResolvedModel
 from pose_core.smoothing import Smoothing
 from pose_core.video import (
+    PoseSeries,
     ProgressCallback,
     VideoAnalysis,
     VideoLimits,
@@ -102,6 +105,7 @@ STRIDE = "stride"
 SMOOTHING = "smoothing"
 CHART_ANGLES = "chart_angles"
 CHART_DIMENSION = "chart_dimension"
+UPLOAD_DIGESTS = "upload_digests"  # session state: uploaded file id -> sha256 of its bytes
 
 # What one shared server accepts (the command line has no limits). The upload cap in
 # .streamlit/config.toml (server.maxUploadSize) matches max_bytes.
@@ -114,6 +118,25 @@ class VideoJob:
     digest: str
     analysis: VideoAnalysis
     previews: tuple[bytes, ...]  # one small JPEG per analysed frame
+    raw_angles: pd.DataFrame  # angle_series(analysis.raw)
+
+
+@dataclass(frozen=True, eq=False)
+class VideoRender:
+    """What one smoothing and style give: kept, so moving the frame slider recomputes
+    nothing (Butterworth over a minute of landmarks takes ~0.5 s)."""
+
+    smoothed: PoseSeries
+    smoothed_angles: pd.DataFrame
+    mp4: bytes
+
+
+def upload_digest(file_id: str, data: bytes) -> str:
+    """sha256 of an upload, hashed once per upload rather than on every rerun."""
+    digests = st.session_state.setdefault(UPLOAD_DIGESTS, {})
+    if file_id not in digests:
+        digests[file_id] = hashlib.sha256(data).hexdigest()
+    return str(digests[file_id])
 
 
 class _LruStore:
@@ -151,27 +174,29 @@ def video_analyses() -> _LruStore:
 
 @st.cache_resource
 def video_renders() -> _LruStore:
-    """(analysis key, smoothing, style) -> annotated MP4 bytes: cheap to redo, no model."""
+    """(analysis key, smoothing, style) -> VideoRender: cheap to redo, no model."""
     return _LruStore(max_items=8)
 
 
 def video_job(
+    digest: str,
     data: bytes,
     settings: PoseSettings,
     stride: int,
     smoothing: Smoothing,
     style: DrawStyle,
     progress: ProgressCallback,
-) -> tuple[VideoJob, bytes]:
-    """The analysis and the annotated MP4, from the caches when possible.
+) -> tuple[VideoJob, VideoRender]:
+    """The analysis and its rendering, from the caches when possible.
 
     A new video runs the model once (a fresh VIDEO-mode landmarker, never shared) and
     renders in the same pass; a new smoothing or style only re-renders.
     Raises VideoLoadError for a bad or too large video.
     """
-    key = (hashlib.sha256(data).hexdigest(), settings, stride)
+    key = (digest, settings, stride)
     render_key = (key, smoothing, style)
     job = video_analyses().get(key)
+    fresh_mp4: bytes | None = None
     if not isinstance(job, VideoJob):
         mp4, previews = io.BytesIO(), []
         analysis = analyze_video(
@@ -185,21 +210,16 @@ def video_job(
             progress=progress,
             on_frame=lambda frame: previews.append(preview_jpeg(frame.rgb, PREVIEW_SIDE)),
         )
-        job = VideoJob(key[0], analysis, tuple(previews))
+        job = VideoJob(digest, analysis, tuple(previews), angle_series(analysis.raw))
         video_analyses().put(key, job)
-        video_renders().put(render_key, mp4.getvalue())
+        fresh_mp4 = mp4.getvalue()
     rendered = video_renders().get(render_key)
-    if not isinstance(rendered, bytes):
-        mp4 = io.BytesIO()
-        render_video(
-            data,
-            job.analysis.raw.smoothed(smoothing),
-            mp4,
-            style,
-            fps=job.analysis.info.fps,
-            stride=stride,
-            progress=progress,
-        )
-        rendered = mp4.getvalue()
+    if not isinstance(rendered, VideoRender):
+        smoothed = job.analysis.raw.smoothed(smoothing)
+        if fresh_mp4 is None:
+            mp4 = io.BytesIO()
+            render_video(data, smoothed, mp4, style, fps=job.analysis.info.fps, stride=stride, progress=progress)
+            fresh_mp4 = mp4.getvalue()
+        rendered = VideoRender(smoothed, angle_series(smoothed), fresh_mp4)
         video_renders().put(render_key, rendered)
     return job, rendered

@@ -12,7 +12,7 @@ import streamlit as st
 
 from pose_core.angles import ANGLE_SPECS, SPEC_BY_NAME
 from pose_core.drawing import DrawStyle, draw_overlay
-from pose_core.export import angle_series, range_of_motion, series_frame, video_json
+from pose_core.export import range_of_motion, series_frame, video_json
 from pose_core.plots import angles_over_time
 from pose_core.smoothing import Smoothing
 from pose_core.video import PoseSeries
@@ -44,10 +44,11 @@ def _preview_with_pose(jpeg: bytes, series: PoseSeries, t: int, style: DrawStyle
     return draw_overlay(rgb, [p.resized(width, height) for p in series.poses_at(t)], style)
 
 
-def video_result_ui(name: str, job: state.VideoJob, mp4: bytes, smoothing: Smoothing, style: DrawStyle) -> None:
-    analysis = job.analysis
+def video_result_ui(
+    name: str, job: state.VideoJob, render: state.VideoRender, smoothing: Smoothing, style: DrawStyle
+) -> None:
+    analysis, mp4, smoothed = job.analysis, render.mp4, render.smoothed
     info = analysis.info
-    smoothed = analysis.raw.smoothed(smoothing)
     found = analysis.raw.frames_with_people
     st.video(mp4, format="video/mp4")
     st.caption(
@@ -84,7 +85,7 @@ def video_result_ui(name: str, job: state.VideoJob, mp4: bytes, smoothing: Smoot
         ),
     )
 
-    raw_angles, smooth_angles = angle_series(analysis.raw), angle_series(smoothed)
+    raw_angles, smooth_angles = job.raw_angles, render.smoothed_angles
     person = 1
     if smoothed.people > 1:
         person = st.radio(
