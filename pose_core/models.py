@@ -150,13 +150,13 @@ def resolve_model(name: str = DEFAULT_VARIANT) -> ResolvedModel:
     return ResolvedModel(variant=variant.name, path=path, sha256=digest)
 
 
-ProgressCallback = Callable[[int, int | None], None]  # (bytes done, total bytes or None)
+DownloadProgress = Callable[[int, int | None], None]  # (bytes done, total bytes or None)
 
 
 def download_model(
     name: str,
     *,
-    progress: ProgressCallback | None = None,
+    progress: DownloadProgress | None = None,
     timeout_s: float = 30.0,
     opener: Callable[..., object] = urllib.request.urlopen,
 ) -> ResolvedModel:
