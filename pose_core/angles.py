@@ -23,7 +23,7 @@ import numpy as np
 from pose_core.schema import index_of
 
 if TYPE_CHECKING:
-    from pose_core.inference import PoseResult
+    from pose_core.types import PoseResult
 
 Point = tuple[str, ...]  # one landmark name, or several whose mean is the point
 
@@ -126,6 +126,9 @@ ANGLE_SPECS: tuple[AngleSpec, ...] = tuple(
     ),
 )
 SPEC_BY_NAME: dict[str, AngleSpec] = {s.name: s for s in ANGLE_SPECS}
+# The angles shown first wherever there is room for only a few: the batch summary, the
+# overlay's arcs on the command line, the video chart's default selection.
+HEADLINE_ANGLES: tuple[str, ...] = ("left_elbow", "right_elbow", "left_knee", "right_knee")
 _UP_2D = np.array([0.0, -1.0])  # image y grows downwards
 _UP_3D = np.array([0.0, -1.0, 0.0])  # MediaPipe world y grows downwards too
 

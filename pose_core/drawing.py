@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from pose_core.angles import SPEC_BY_NAME, AngleKind, AngleReading
-from pose_core.inference import PoseResult
+from pose_core.angles import HEADLINE_ANGLES, SPEC_BY_NAME, AngleKind, AngleReading
 from pose_core.schema import BONES, index_of
+from pose_core.types import PoseResult
 
 RGB = tuple[int, int, int]
 
@@ -28,7 +28,7 @@ class DrawStyle:
     mask_opacity: float = 0.4
     show_mask: bool = False
     show_angles: bool = False
-    angle_names: tuple[str, ...] = ("left_elbow", "right_elbow", "left_knee", "right_knee")
+    angle_names: tuple[str, ...] = HEADLINE_ANGLES  # which arcs show_angles draws
 
     def sizes(self, width: int, height: int) -> tuple[int, int]:
         base = max(1.0, min(width, height) / 300.0)
@@ -152,15 +152,3 @@ def _draw_angle_arcs(
         text = f"{reading.degrees_2d:.0f}"
         for color, weight in (((0, 0, 0), max(2, thickness + 2)), ((255, 220, 0), max(1, thickness // 2 + 1))):
             cv2.putText(canvas, text, text_at, cv2.FONT_HERSHEY_SIMPLEX, font_scale, color, weight, cv2.LINE_AA)
-
-
-def encode_png(rgb: np.ndarray) -> bytes:
-    """(H, W, 3) uint8 RGB as PNG bytes.
-
-    NOTE: OpenCV's encoder at compression 3 takes ~0.1 s on 12 MP; PIL's default takes
-    seconds, which would stall a download or a batch.
-    """
-    ok, encoded = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 3])
-    if not ok:
-        raise ValueError(f"could not encode an image of shape {rgb.shape} as PNG")
-    return encoded.tobytes()

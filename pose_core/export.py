@@ -16,18 +16,22 @@ import numpy as np
 import pandas as pd
 
 from pose_core import __version__
-from pose_core.angles import ANGLE_SPECS, AngleReading, angle_arrays, definitions, pose_angles
-from pose_core.inference import ImageAnalysis, PoseResult, PoseSettings
+from pose_core.angles import AngleReading, definitions, pose_angles
 from pose_core.models import ResolvedModel
-from pose_core.schema import LANDMARKS, NUM_LANDMARKS
+from pose_core.motion import ROM_MIN_CONFIDENCE, angle_series, range_of_motion
+from pose_core.schema import LANDMARKS, NAMES, NUM_LANDMARKS
+from pose_core.series import PoseSeries
+from pose_core.types import ImageAnalysis, PoseResult, PoseSettings, to_pixels
 
-if TYPE_CHECKING:  # video types only: photo exports should not load PyAV and scipy
+if TYPE_CHECKING:  # video types only: photo exports should not load PyAV
     from pose_core.smoothing import Smoothing
-    from pose_core.video import PoseSeries, VideoAnalysis
+    from pose_core.video import VideoAnalysis
 
 LANDMARK_COLUMNS: tuple[str, ...] = (
-    "image",
-    "person",
+    "source",  # the image's or video's name
+    "frame",  # video frame index; blank for a photo
+    "time_s",  # video time; blank for a photo
+    "person",  # 1-based, as numbered in every view
     "index",
     "name",
     "region",
@@ -64,54 +68,92 @@ def _num(value: float, digits: int = 6) -> float | None:
     return None if math.isnan(value) else round(value, digits)
 
 
-def landmarks_frame(poses: Sequence[PoseResult], image: str = "") -> pd.DataFrame:
-    """One row per person and landmark, in :data:`LANDMARK_COLUMNS` order."""
-    rows = []
-    for person, pose in enumerate(poses, start=1):
-        px = pose.landmarks_px
-        for lm in LANDMARKS:
-            i = lm.index
-            rows.append(
-                (
-                    image,
-                    person,
-                    i,
-                    lm.name,
-                    lm.region.value,
-                    lm.side.value,
-                    float(px[i, 0]),
-                    float(px[i, 1]),
-                    *map(float, pose.landmarks[i]),
-                    *map(float, pose.world_landmarks[i]),
-                    float(pose.visibility[i]),
-                    float(pose.presence[i]),
-                )
-            )
-    return pd.DataFrame(rows, columns=list(LANDMARK_COLUMNS))
+def landmark_table(
+    landmarks: np.ndarray,
+    world_landmarks: np.ndarray,
+    visibility: np.ndarray,
+    presence: np.ndarray,
+    image_size: tuple[int, int],
+    *,
+    source: str,
+    person: np.ndarray,
+    frame: np.ndarray | None = None,
+    time_s: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """The landmark table, one row per pose and landmark, in :data:`LANDMARK_COLUMNS`
+    order, for N poses: ``landmarks`` (N, 33, 3) normalised, ``world_landmarks``
+    (N, 33, 3) metres, ``visibility`` and ``presence`` (N, 33); ``person``, ``frame`` and
+    ``time_s`` (N,) say whose pose and when (frame and time are blank for photos)."""
+    n = len(landmarks)
+    px = to_pixels(landmarks, image_size)
+
+    def per_pose(values: np.ndarray | None, dtype: str) -> pd.api.extensions.ExtensionArray:
+        if values is None:
+            return pd.array([None] * n * NUM_LANDMARKS, dtype=dtype)
+        return pd.array(np.repeat(values, NUM_LANDMARKS), dtype=dtype)
+
+    columns = {
+        "source": np.full(n * NUM_LANDMARKS, source, dtype=object),
+        "frame": per_pose(frame, "Int64"),
+        "time_s": per_pose(time_s, "Float64"),
+        "person": np.repeat(np.asarray(person, np.int64), NUM_LANDMARKS),
+        "index": np.tile(np.arange(NUM_LANDMARKS), n),
+        "name": np.tile(np.array(NAMES, dtype=object), n),
+        "region": np.tile(np.array([lm.region.value for lm in LANDMARKS], dtype=object), n),
+        "side": np.tile(np.array([lm.side.value for lm in LANDMARKS], dtype=object), n),
+        "x_px": px[..., 0].ravel(),
+        "y_px": px[..., 1].ravel(),
+        **{axis: np.asarray(landmarks)[..., i].ravel() for i, axis in enumerate("xyz")},
+        **{f"world_{axis}_m": np.asarray(world_landmarks)[..., i].ravel() for i, axis in enumerate("xyz")},
+        "visibility": np.asarray(visibility).ravel(),
+        "presence": np.asarray(presence).ravel(),
+    }
+    return pd.DataFrame(columns, columns=list(LANDMARK_COLUMNS))
 
 
-def records_frame(records: Sequence[ImageRecord]) -> pd.DataFrame:
-    frames = [landmarks_frame(r.poses, r.source) for r in records if r.poses]
+def poses_table(poses: Sequence[PoseResult], source: str = "") -> pd.DataFrame:
+    """The landmark table of one photo's poses (person k = the k-th pose)."""
+    if not poses:
+        return pd.DataFrame(columns=list(LANDMARK_COLUMNS))
+    return landmark_table(
+        np.stack([p.landmarks for p in poses]),
+        np.stack([p.world_landmarks for p in poses]),
+        np.stack([p.visibility for p in poses]),
+        np.stack([p.presence for p in poses]),
+        poses[0].image_size,
+        source=source,
+        person=np.arange(1, len(poses) + 1),
+    )
+
+
+def series_table(series: PoseSeries, source: str = "") -> pd.DataFrame:
+    """The landmark table of a video: one row per analysed frame, person present, landmark."""
+    t_idx, p_idx = np.nonzero(series.present)
+    return landmark_table(
+        series.landmarks[t_idx, p_idx],
+        series.world_landmarks[t_idx, p_idx],
+        series.visibility[t_idx, p_idx],
+        series.presence[t_idx, p_idx],
+        series.image_size,
+        source=source,
+        person=p_idx + 1,
+        frame=series.frame_index[t_idx],
+        time_s=series.time_s[t_idx],
+    )
+
+
+def records_table(records: Sequence[ImageRecord]) -> pd.DataFrame:
+    frames = [poses_table(r.poses, r.source) for r in records if r.poses]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(LANDMARK_COLUMNS))
 
 
-def angles_frame(poses: Sequence[PoseResult]) -> pd.DataFrame:
-    rows = [
-        {
-            "person": person,
-            "angle": r.name,
-            "degrees_2d": r.degrees_2d,
-            "degrees_3d": r.degrees_3d,
-            "confidence": r.confidence,
-        }
-        for person, pose in enumerate(poses, start=1)
-        for r in pose_angles(pose)
-    ]
-    return pd.DataFrame(rows, columns=["person", "angle", "degrees_2d", "degrees_3d", "confidence"])
+def table_csv(table: pd.DataFrame) -> str:
+    """A landmark table as CSV text (six decimals; blank where a value does not apply)."""
+    return table.to_csv(index=False, float_format="%.6f")
 
 
 def to_csv(records: Sequence[ImageRecord]) -> str:
-    return records_frame(records).to_csv(index=False, float_format="%.6f")
+    return table_csv(records_table(records))
 
 
 def manifest(settings: PoseSettings, model: ResolvedModel) -> dict[str, object]:
@@ -187,81 +229,11 @@ def to_json(records: Sequence[ImageRecord], settings: PoseSettings, model: Resol
 # ---------------------------------------------------------------- video
 
 
-def series_frame(series: PoseSeries) -> pd.DataFrame:
-    """Per-frame landmark table: one row per analysed frame, person present, and landmark."""
-    width, height = series.image_size
-    present = ~np.isnan(series.landmarks[:, :, 0, 0])  # (T, P)
-    t_idx, p_idx = np.nonzero(present)
-    n = len(t_idx)
-    lm = series.landmarks[t_idx, p_idx]  # (n, 33, 3)
-    world = series.world_landmarks[t_idx, p_idx]
-    columns = {
-        "frame": np.repeat(series.frame_index[t_idx], NUM_LANDMARKS),
-        "time_s": np.repeat(series.time_s[t_idx], NUM_LANDMARKS),
-        "person": np.repeat(p_idx + 1, NUM_LANDMARKS),
-        "index": np.tile(np.arange(NUM_LANDMARKS), n),
-        "name": np.tile(np.array([lm_.name for lm_ in LANDMARKS]), n),
-        "x_px": (lm[:, :, 0] * width).ravel(),
-        "y_px": (lm[:, :, 1] * height).ravel(),
-        "x": lm[:, :, 0].ravel(),
-        "y": lm[:, :, 1].ravel(),
-        "z": lm[:, :, 2].ravel(),
-        "world_x_m": world[:, :, 0].ravel(),
-        "world_y_m": world[:, :, 1].ravel(),
-        "world_z_m": world[:, :, 2].ravel(),
-        "visibility": series.visibility[t_idx, p_idx].ravel(),
-        "presence": series.presence[t_idx, p_idx].ravel(),
-    }
-    return pd.DataFrame(columns)
-
-
-def _series_angles(series: PoseSeries) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Angles of every present (frame, person) at once: (t, p) indices, then degrees_2d,
-    degrees_3d and confidence, each (n, len(ANGLE_SPECS))."""
-    t_idx, p_idx = np.nonzero(~np.isnan(series.landmarks[:, :, 0, 0]))
-    px = series.landmarks[t_idx, p_idx, :, :2] * np.array(series.image_size, np.float64)
-    deg2d, deg3d, confidence = angle_arrays(px, series.world_landmarks[t_idx, p_idx], series.visibility[t_idx, p_idx])
-    return t_idx, p_idx, deg2d, deg3d, confidence
-
-
-def angle_series(series: PoseSeries) -> pd.DataFrame:
-    """Angles over time: frame, time_s, person, angle, degrees_2d, degrees_3d, confidence."""
-    t_idx, p_idx, deg2d, deg3d, confidence = _series_angles(series)
-    n, k = deg2d.shape
-    return pd.DataFrame(
-        {
-            "frame": np.repeat(series.frame_index[t_idx], k),
-            "time_s": np.repeat(series.time_s[t_idx], k),
-            "person": np.repeat(p_idx + 1, k),
-            "angle": np.tile(np.array([s.name for s in ANGLE_SPECS]), n),
-            "degrees_2d": deg2d.ravel(),
-            "degrees_3d": deg3d.ravel(),
-            "confidence": confidence.ravel(),
-        }
-    )
-
-
-def range_of_motion(angles: pd.DataFrame, min_confidence: float = 0.5) -> pd.DataFrame:
-    """Per person and angle: min, max and range in 2D and 3D, over the readings whose
-    confidence is at least ``min_confidence`` (a hidden joint's guesses jump about)."""
-    order = {spec.name: i for i, spec in enumerate(ANGLE_SPECS)}
-    angles = angles[angles["confidence"] >= min_confidence]
-    grouped = angles.groupby(["person", "angle"])[["degrees_2d", "degrees_3d"]].agg(["min", "max"])
-    grouped.columns = [f"{stat}_{col.split('_')[1]}" for col, stat in grouped.columns]
-    for dim in ("2d", "3d"):
-        grouped[f"range_{dim}"] = grouped[f"max_{dim}"] - grouped[f"min_{dim}"]
-    result = grouped.reset_index()
-    result = result.sort_values(["person", "angle"], key=lambda c: c.map(order) if c.name == "angle" else c)
-    return result[["person", "angle", "min_2d", "max_2d", "range_2d", "min_3d", "max_3d", "range_3d"]].reset_index(
-        drop=True
-    )
-
-
 def video_json_dict(
     analysis: VideoAnalysis, series: PoseSeries, smoothing: Smoothing, source: str
 ) -> dict[str, object]:
     info = analysis.info
-    rom = range_of_motion(angle_series(series))
+    rom = range_of_motion(angle_series(series), ROM_MIN_CONFIDENCE)
     return {
         **manifest(analysis.settings, analysis.model),
         "smoothing": asdict(smoothing),
@@ -283,6 +255,7 @@ def video_json_dict(
             }
             for t in range(len(series))
         ],
+        "range_of_motion_min_confidence": ROM_MIN_CONFIDENCE,
         "range_of_motion": [
             {k: (_num(v, 2) if isinstance(v, float) else v) for k, v in row.items()}
             for row in rom.to_dict(orient="records")

@@ -1,6 +1,8 @@
-"""Run MediaPipe's Pose Landmarker and convert its output into PoseLab's own types.
+"""Run MediaPipe's Pose Landmarker and convert its output into PoseLab's own types
+(:mod:`pose_core.types`).
 
-This is the only module that touches MediaPipe's result objects.
+This is the only module that imports MediaPipe: the one adapter from its result objects
+to ours.
 """
 
 from __future__ import annotations
@@ -10,84 +12,24 @@ import importlib
 import threading
 import time
 import weakref
-from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
 
-import cv2
 import mediapipe as mp
 import numpy as np
 from mediapipe.tasks.python import BaseOptions, vision
 
+from pose_core.errors import ModelError, SettingsError
 from pose_core.images import LoadedImage, load_image
-from pose_core.models import DEFAULT_VARIANT, ModelError, ResolvedModel, get_variant, resolve_model
+from pose_core.models import ResolvedModel, resolve_model
 from pose_core.schema import NUM_LANDMARKS
-
-
-@dataclass(frozen=True)
-class PoseSettings:
-    """Everything that changes what the model returns (and so keys the caches)."""
-
-    model: str = DEFAULT_VARIANT
-    max_poses: int = 1
-    min_detection_confidence: float = 0.5
-    min_presence_confidence: float = 0.5
-    min_tracking_confidence: float = 0.5
-    segmentation_masks: bool = False
-
-    def __post_init__(self) -> None:
-        get_variant(self.model)  # raises ModelError listing the valid names
-        if not 1 <= self.max_poses <= 10:
-            raise ValueError(f"max_poses must be 1..10, got {self.max_poses}")
-        for name in ("min_detection_confidence", "min_presence_confidence", "min_tracking_confidence"):
-            value = getattr(self, name)
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f"{name} must be between 0 and 1, got {value}")
-
-    def as_dict(self) -> dict[str, object]:
-        return asdict(self)
-
-
-@dataclass(frozen=True, eq=False)
-class PoseResult:
-    """One person's pose in one image."""
-
-    landmarks: np.ndarray  # (33, 3) float32: x, y in [0, 1] of width/height; z on x's scale, hips ~0
-    visibility: np.ndarray  # (33,) float32 in [0, 1]: likely visible (not occluded) in the image
-    presence: np.ndarray  # (33,) float32 in [0, 1]: likely inside the image frame
-    world_landmarks: np.ndarray  # (33, 3) float32 metres; origin between the hips, y down
-    image_size: tuple[int, int]  # (width, height) in pixels
-    segmentation_mask: np.ndarray | None = None  # (height, width) uint8, 255 = this person
-
-    @property
-    def landmarks_px(self) -> np.ndarray:
-        """(33, 2) float32 pixel coordinates (x right, y down)."""
-        width, height = self.image_size
-        return self.landmarks[:, :2] * np.array([width, height], dtype=np.float32)
-
-    def resized(self, width: int, height: int) -> PoseResult:
-        """The same pose on a scaled copy of its image (for drawing on a preview)."""
-        if (width, height) == self.image_size:
-            return self
-        mask = self.segmentation_mask
-        if mask is not None:
-            mask = cv2.resize(mask, (width, height), interpolation=cv2.INTER_LINEAR)
-        return replace(self, image_size=(width, height), segmentation_mask=mask)
-
-
-@dataclass(frozen=True, eq=False)
-class ImageAnalysis:
-    """The poses found in one image; an empty ``poses`` means nobody was found."""
-
-    width: int
-    height: int
-    poses: tuple[PoseResult, ...]
-    timings_ms: dict[str, float] = field(default_factory=dict)  # stage -> milliseconds
+from pose_core.types import ImageAnalysis, PoseResult, PoseSettings, left_to_right
 
 
 def _pose_from_mediapipe(
     landmarks: list, world_landmarks: list, mask: mp.Image | None, size: tuple[int, int]
 ) -> PoseResult:
+    """One MediaPipe pose (33 NormalizedLandmark, 33 Landmark, optional mask) as a PoseResult."""
     norm = np.array([(p.x, p.y, p.z, p.visibility or 0.0, p.presence or 0.0) for p in landmarks], np.float32)
     world = np.array([(p.x, p.y, p.z) for p in world_landmarks], np.float32)
     if norm.shape != (NUM_LANDMARKS, 5) or world.shape != (NUM_LANDMARKS, 3):
@@ -96,7 +38,7 @@ def _pose_from_mediapipe(
     if mask is not None:
         mask_u8 = np.clip(mask.numpy_view() * 255.0 + 0.5, 0, 255).astype(np.uint8).reshape(size[1], size[0])
     return PoseResult(
-        landmarks=norm[:, :3].copy(),
+        landmarks=norm[:, :3].copy(),  # copies: each array owns its memory, so it can be made read-only
         visibility=norm[:, 3].copy(),
         presence=norm[:, 4].copy(),
         world_landmarks=world,
@@ -116,7 +58,6 @@ class _Landmarker:
     def __init__(self, settings: PoseSettings | None = None, model: ResolvedModel | None = None) -> None:
         self.settings = settings or PoseSettings()
         self.model = model or resolve_model(self.settings.model)
-        self.calls = 0  # how many images went through the model (tests and caching checks)
         options = vision.PoseLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=str(self.model.path)),
             running_mode=self._running_mode,
@@ -135,13 +76,12 @@ class _Landmarker:
     @staticmethod
     def _mp_image(rgb: np.ndarray) -> mp.Image:
         if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
-            raise ValueError(f"expected an (H, W, 3) uint8 RGB array, got {rgb.shape} {rgb.dtype}")
+            raise SettingsError(f"expected an (H, W, 3) uint8 RGB array, got {rgb.shape} {rgb.dtype}")
         # NOTE: MediaPipe misreads strided arrays (e.g. PyAV's frames 854 px wide, whose rows
         # are padded) and silently finds nobody; a contiguous copy costs ~0.1 ms.
         return mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
 
     def _poses(self, result: vision.PoseLandmarkerResult, rgb: np.ndarray) -> tuple[PoseResult, ...]:
-        self.calls += 1
         size = (int(rgb.shape[1]), int(rgb.shape[0]))
         masks = result.segmentation_masks or [None] * len(result.pose_landmarks)
         return tuple(
@@ -178,7 +118,9 @@ class VideoPoseEstimator(_Landmarker):
         """Poses in one frame. Timestamps must increase strictly; equal ones are nudged up
         by 1 ms (MediaPipe refuses them), earlier ones are an error."""
         if timestamp_ms < self._last_timestamp_ms:
-            raise ValueError(f"timestamp {timestamp_ms} ms is before the previous frame's {self._last_timestamp_ms} ms")
+            raise SettingsError(
+                f"timestamp {timestamp_ms} ms is before the previous frame's {self._last_timestamp_ms} ms"
+            )
         timestamp_ms = max(int(timestamp_ms), self._last_timestamp_ms + 1)
         self._last_timestamp_ms = timestamp_ms
         return self._poses(self._landmarker.detect_for_video(self._mp_image(rgb), timestamp_ms), rgb)
@@ -192,13 +134,14 @@ class PoseEstimator(_Landmarker):
     """
 
     def detect(self, rgb: np.ndarray) -> tuple[PoseResult, ...]:
-        """Poses in an (H, W, 3) uint8 RGB image; an empty tuple when nobody is found."""
-        return self._poses(self._landmarker.detect(self._mp_image(rgb)), rgb)
+        """Poses in an (H, W, 3) uint8 RGB image, left to right (see
+        :func:`pose_core.types.left_to_right`); an empty tuple when nobody is found."""
+        return left_to_right(self._poses(self._landmarker.detect(self._mp_image(rgb)), rgb))
 
     def analyze(self, source: bytes | str | Path | LoadedImage) -> tuple[LoadedImage, ImageAnalysis]:
         """Decode (unless already decoded) and detect, timing each stage.
 
-        Raises :class:`pose_core.images.ImageLoadError` for unreadable input.
+        Raises :class:`pose_core.errors.ImageLoadError` for unreadable input.
         """
         start = time.perf_counter()
         image = source if isinstance(source, LoadedImage) else load_image(source)

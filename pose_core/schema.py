@@ -141,7 +141,8 @@ def bone_side(bone: tuple[int, int]) -> Side:
     return a if a == b else Side.CENTER
 
 
-# COCO's 17 keypoints in COCO order, each with its BlazePose index.
+# COCO's 17 keypoints in COCO order, each with its BlazePose index: the points that COCO-style
+# annotations and their OKS metric use (the crowd search and its benchmark score with them).
 COCO_KEYPOINTS: tuple[tuple[str, int], ...] = tuple(
     (name, INDEX[name])
     for name in (
