@@ -26,14 +26,14 @@ import time
 from pathlib import Path
 
 import cv2
+import mediapipe as mp
 import numpy as np
+from mediapipe.tasks.python import vision
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from pose_core.cli import main as cli_main  # noqa: E402
-from pose_core.inference import PoseSettings, mp, vision  # noqa: E402
-from pose_core.models import resolve_model  # noqa: E402
+from pose_core.cli import main as cli_main
+from pose_core.models import resolve_model
+from pose_core.types import PoseSettings
 
 SIZES = {"720p": (1280, 720), "1080p": (1920, 1080), "12MP": (4000, 3000)}
 

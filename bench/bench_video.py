@@ -18,21 +18,19 @@ import argparse
 import contextlib
 import io
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import av
 import cv2
+import mediapipe as mp
 import numpy as np
+from mediapipe.tasks.python import vision
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from pose_core.cli import main as cli_main  # noqa: E402
-from pose_core.inference import mp, vision  # noqa: E402
-from pose_core.models import resolve_model  # noqa: E402
-from pose_core.smoothing import METHODS  # noqa: E402
+from pose_core.cli import main as cli_main
+from pose_core.models import resolve_model
+from pose_core.smoothing import METHODS
 
 SIZES = {"480p": (854, 480), "720p": (1280, 720)}
 FPS = 30

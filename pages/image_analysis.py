@@ -1,6 +1,6 @@
 import streamlit as st
 
-from pose_core.models import ModelError
+from pose_core.errors import ModelError
 from ui import state
 from ui.models import model_available_ui
 from ui.page import page_setup

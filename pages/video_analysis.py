@@ -1,7 +1,7 @@
 import streamlit as st
 
-from pose_core.models import ModelError
-from pose_core.video import VIDEO_EXTENSIONS, VideoLoadError
+from pose_core.errors import ModelError, VideoLoadError
+from pose_core.video_io import VIDEO_EXTENSIONS
 from ui import state
 from ui.models import model_available_ui
 from ui.page import page_setup
@@ -29,7 +29,8 @@ progress, done = progress_ui()
 try:
     data = upload.getvalue()
     digest = state.upload_digest(upload.file_id, data)
-    job, render = state.video_job(digest, data, settings, stride, smoothing, style, progress)
+    job = state.video_job(digest, settings, stride)
+    render = job.render(data, smoothing, style, progress=progress)
 except VideoLoadError as exc:
     done()
     st.error(f"**{upload.name}** could not be analysed: {exc}", icon=":material/broken_image:")
@@ -39,4 +40,4 @@ except ModelError as exc:
     st.error(f"The pose model could not be loaded: {exc}", icon=":material/error:")
     st.stop()
 done()
-video_result_ui(upload.name, job, render, smoothing, style)
+video_result_ui(upload.name, job, render, style)

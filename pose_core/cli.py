@@ -18,12 +18,16 @@ from typing import TextIO
 
 from pose_core import __version__
 from pose_core.angles import pose_angles
-from pose_core.drawing import DrawStyle, draw_overlay, encode_png
-from pose_core.export import ImageRecord, series_frame, to_csv, to_json, video_json
-from pose_core.images import SUPPORTED_EXTENSIONS, ImageLoadError
-from pose_core.inference import PoseEstimator, PoseSettings
-from pose_core.models import VARIANTS, ModelError, ResolvedModel, download_model, get_variant, resolve_model
+from pose_core.drawing import DrawStyle, draw_overlay
+from pose_core.errors import ImageLoadError, ModelNotDownloadedError, OutputError, PoseLabError, VideoLoadError
+from pose_core.export import ImageRecord, series_table, table_csv, to_csv, to_json, video_json
+from pose_core.images import SUPPORTED_EXTENSIONS, encode_png
+from pose_core.inference import PoseEstimator
+from pose_core.models import VARIANTS, ResolvedModel, download_model, resolve_model
 from pose_core.smoothing import METHODS, Smoothing
+from pose_core.types import CONFIDENCE_FIELDS, MAX_POSES_LIMIT, PoseSettings
+
+DEFAULTS = PoseSettings()
 
 
 class Progress:
@@ -61,21 +65,26 @@ def expand_inputs(paths: list[str]) -> Iterator[str]:
             yield given
 
 
-def _write_text(target: str, text: str) -> None:
-    if target == "-":
-        sys.stdout.write(text)
-        if not text.endswith("\n"):
-            sys.stdout.write("\n")
-    else:
-        Path(target).write_text(text, encoding="utf-8")
+def _write(target: str | Path, data: str | bytes) -> None:
+    """Write a result where the user asked ("-" is stdout for text); a failure is an
+    :class:`OutputError` naming the target."""
+    if target == "-" and isinstance(data, str):
+        sys.stdout.write(data if data.endswith("\n") else data + "\n")
+        return
+    try:
+        if isinstance(data, str):
+            Path(target).write_text(data, encoding="utf-8")
+        else:
+            Path(target).write_bytes(data)
+    except OSError as exc:
+        raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from exc
 
 
 def _resolve_or_download(name: str) -> ResolvedModel:
     try:
         return resolve_model(name)
-    except ModelError:
-        if get_variant(name).url is None:
-            raise
+    except ModelNotDownloadedError:
+        pass
     print(f"Downloading the {name} model (first use only)...", file=sys.stderr)
     bar = Progress(0, f"{name} model")
     try:
@@ -88,9 +97,7 @@ def _settings(args: argparse.Namespace) -> PoseSettings:
     return PoseSettings(
         model=args.model,
         max_poses=args.max_poses,
-        min_detection_confidence=args.min_detection_confidence,
-        min_presence_confidence=args.min_presence_confidence,
-        min_tracking_confidence=args.min_tracking_confidence,
+        **{name: getattr(args, name) for name in CONFIDENCE_FIELDS},
     )
 
 
@@ -102,7 +109,10 @@ def analyze(args: argparse.Namespace) -> int:
         print("error: no images found in the given paths", file=sys.stderr)
         return 2
     if args.overlay_dir:
-        args.overlay_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            args.overlay_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"cannot create {args.overlay_dir}: {exc.strerror or exc}") from exc
     records: list[ImageRecord] = []
     progress = Progress(len(sources), "analyze")
     with PoseEstimator(settings, model) as estimator:
@@ -117,15 +127,14 @@ def analyze(args: argparse.Namespace) -> int:
                     overlay = draw_overlay(
                         image.rgb, analysis.poses, DrawStyle(show_angles=True), [pose_angles(p) for p in analysis.poses]
                     )
-                    out = args.overlay_dir / f"{Path(source).stem}.overlay.png"
-                    out.write_bytes(encode_png(overlay))
+                    _write(args.overlay_dir / f"{Path(source).stem}.overlay.png", encode_png(overlay))
             progress.update(n)
     progress.close()
 
     if args.json:
-        _write_text(args.json, to_json(records, settings, estimator.model))
+        _write(args.json, to_json(records, settings, estimator.model))
     if args.csv:
-        _write_text(args.csv, to_csv(records))
+        _write(args.csv, to_csv(records))
     failed = [r for r in records if r.error]
     found = sum(len(r.poses) for r in records)
     print(f"{len(records)} image(s), {found} pose(s) found, {len(failed)} unreadable", file=sys.stderr)
@@ -136,34 +145,33 @@ def analyze(args: argparse.Namespace) -> int:
 
 def video(args: argparse.Namespace) -> int:
     # Imported here: PyAV (and, for Butterworth, scipy) cost memory `analyze` does not need.
-    from pose_core.video import VideoLoadError, analyze_video
+    from pose_core.video import VideoJob
 
     settings = _settings(args)
     _resolve_or_download(settings.model)
     smoothing = Smoothing(method=args.smoothing)
+    job = VideoJob(settings, stride=args.stride)
     bar = Progress(0, "video")
     try:
-        analysis = analyze_video(
+        render = job.render(
             args.input,
-            settings,
-            stride=args.stride,
-            smoothing=smoothing,
-            output=args.output,
-            style=DrawStyle(),
+            smoothing,
+            DrawStyle(),
+            video=bool(args.output),
             progress=lambda done, total, fps: bar.update(done, total),
         )
-    except VideoLoadError as exc:
+    finally:
         bar.close()
-        print(f"error: {args.input}: {exc}", file=sys.stderr)
-        return 2
-    bar.close()
-    series = analysis.raw.smoothed(smoothing)
+    analysis = job.analysis
+    assert analysis is not None
+    if args.output and render.mp4 is not None:
+        _write(args.output, render.mp4)
     if args.json:
-        _write_text(args.json, video_json(analysis, series, smoothing, args.input))
+        _write(args.json, video_json(analysis, render.series, smoothing, args.input))
     if args.csv:
-        _write_text(args.csv, series_frame(series).to_csv(index=False, float_format="%.6f"))
+        _write(args.csv, table_csv(series_table(render.series, args.input)))
     print(
-        f"{len(series)} frame(s) analysed at {analysis.frames_per_second:.1f} frames/s, "
+        f"{len(render.series)} frame(s) analysed at {analysis.frames_per_second:.1f} frames/s, "
         f"a person in {analysis.raw.frames_with_people}; smoothing {smoothing.method}",
         file=sys.stderr,
     )
@@ -171,22 +179,33 @@ def video(args: argparse.Namespace) -> int:
 
 
 def _add_model_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", choices=list(VARIANTS), default="full", help="model variant (default: full)")
-    p.add_argument("--max-poses", type=int, default=1, metavar="N", help="people to look for, 1-10 (default 1)")
-    for name, text in (("detection", "person detection"), ("presence", "pose presence"), ("tracking", "tracking")):
+    p.add_argument(
+        "--model", choices=list(VARIANTS), default=DEFAULTS.model, help=f"model variant (default: {DEFAULTS.model})"
+    )
+    p.add_argument(
+        "--max-poses",
+        type=int,
+        default=DEFAULTS.max_poses,
+        metavar="N",
+        help=f"people to look for, 1-{MAX_POSES_LIMIT} (default {DEFAULTS.max_poses})",
+    )
+    for field in CONFIDENCE_FIELDS:  # min_detection_confidence -> --min-detection-confidence
+        what = field.removeprefix("min_").removesuffix("_confidence")
         p.add_argument(
-            f"--min-{name}-confidence",
+            f"--{field.replace('_', '-')}",
             type=float,
-            default=0.5,
+            default=getattr(DEFAULTS, field),
             metavar="P",
-            help=f"minimum {text} confidence, 0-1 (default 0.5)",
+            help=f"minimum {what} confidence, 0-1 (default {getattr(DEFAULTS, field)})",
         )
     p.add_argument("--json", metavar="FILE", help="write JSON here ('-' for stdout)")
     p.add_argument("--csv", metavar="FILE", help="write the landmark table as CSV here ('-' for stdout)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m pose_core", description="PoseLab pose analysis, offline.")
+    # The same command line runs as `poselab` (installed) and `python -m pose_core`.
+    prog = "poselab" if Path(sys.argv[0]).name == "poselab" else "python -m pose_core"
+    parser = argparse.ArgumentParser(prog=prog, description="PoseLab pose analysis, offline.")
     parser.add_argument("--version", action="version", version=f"pose_core {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     p = commands.add_parser("analyze", help="detect poses in photos; write JSON, CSV and overlays")
@@ -203,8 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument(
         "--smoothing",
         choices=list(METHODS),
-        default="one-euro",
-        help="landmark smoothing (default one-euro; butterworth is zero-phase but needs a second pass)",
+        default=Smoothing().method,
+        help=f"landmark smoothing (default {Smoothing().method}; butterworth is zero-phase but needs a second pass)",
     )
     v.set_defaults(func=video)
     return parser
@@ -215,7 +234,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
-    except (ModelError, ValueError, OSError) as exc:  # OSError: an output that cannot be written
+    except VideoLoadError as exc:
+        print(f"error: {args.input}: {exc}", file=sys.stderr)
+        return 2
+    except PoseLabError as exc:  # ours only: anything else is a bug and keeps its traceback
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -4,26 +4,33 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pose_core.models import ModelError, download_model, get_variant, resolve_model
+from pose_core.errors import ModelError, ModelNotDownloadedError
+from pose_core.models import download_model, get_variant, resolve_model
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def _model_problem(variant: str) -> str | None:
-    # Hashing a 30 MB file on every rerun would cost ~50 ms; once a minute is plenty.
+def _model_problem(variant: str) -> tuple[str, bool] | None:
+    """None when ``variant`` is ready, else (the reason, whether a download would fix it).
+
+    NOTE: hashing a 30 MB file on every rerun would cost ~50 ms; once a minute is plenty.
+    """
     try:
         resolve_model(variant)
+    except ModelNotDownloadedError as exc:
+        return str(exc), True
     except ModelError as exc:
-        return str(exc)
+        return str(exc), False
     return None
 
 
 def model_available_ui(variant: str) -> bool:
     """True when ``variant`` is ready; otherwise explain, offer a download, and return False."""
-    problem = _model_problem(variant)
-    if problem is None:
+    found = _model_problem(variant)
+    if found is None:
         return True
+    problem, downloadable = found
     spec = get_variant(variant)
-    if spec.url is None or "not downloaded yet" not in problem:
+    if not downloadable:
         st.error(f"The {variant} model cannot be used: {problem}", icon=":material/error:")
         return False
     st.info(

@@ -6,32 +6,18 @@ One module, so a reader can see every cache and every session-state key in one p
 from __future__ import annotations
 
 import hashlib
-import io
-import threading
-from collections import OrderedDict
-from collections.abc import Hashable
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
-import pandas as pd
 import streamlit as st
 
-from pose_core.drawing import DrawStyle
-from pose_core.export import angle_series
-from pose_core.images import ImageLoadError
-from pose_core.inference import ImageAnalysis, PoseEstimator, PoseSettings
+from pose_core.errors import ImageLoadError
+from pose_core.images import fit_within
+from pose_core.inference import PoseEstimator
 from pose_core.models import ResolvedModel
-from pose_core.smoothing import Smoothing
-from pose_core.video import (
-    PoseSeries,
-    ProgressCallback,
-    VideoAnalysis,
-    VideoLimits,
-    analyze_video,
-    preview_jpeg,
-    render_video,
-)
+from pose_core.types import ImageAnalysis, PoseSettings
+from pose_core.video import VideoJob
+from pose_core.video_io import VideoLimits
 
 # Widget keys (tests find widgets by these).
 SOURCE = "source"
@@ -73,17 +59,8 @@ class Outcome:
     settings: PoseSettings
 
 
-def _display_copy(rgb: np.ndarray) -> np.ndarray:
-    height, width = rgb.shape[:2]
-    scale = DISPLAY_MAX_SIDE / max(height, width)
-    if scale >= 1:
-        return rgb
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-
-
-# NOTE: cache_resource, not cache_data: results are immutable (frozen dataclasses whose
-# arrays nobody writes to), and cache_data would pickle a copy of every image per rerun.
+# NOTE: cache_resource, not cache_data: results are immutable (frozen dataclasses with
+# read-only arrays), and cache_data would pickle a copy of every image per rerun.
 @st.cache_resource(max_entries=48, show_spinner=False)
 def analyze_bytes(data: bytes, settings: PoseSettings) -> Outcome:
     """Decode and detect once per (image bytes, inference settings)."""
@@ -93,7 +70,7 @@ def analyze_bytes(data: bytes, settings: PoseSettings) -> Outcome:
         image, analysis = estimator.analyze(data)
     except ImageLoadError as exc:
         return Outcome(digest, None, None, f"{exc}.", estimator.model, settings)
-    return Outcome(digest, analysis, _display_copy(image.rgb), None, estimator.model, settings)
+    return Outcome(digest, analysis, fit_within(image.rgb, DISPLAY_MAX_SIDE), None, estimator.model, settings)
 
 
 # ---------------------------------------------------------------- video
@@ -113,24 +90,6 @@ APP_VIDEO_LIMITS = VideoLimits(max_bytes=100 * 1024 * 1024, max_duration_s=60.0,
 PREVIEW_SIDE = 384  # px; a minute at 30 fps keeps ~25 MB of previews for the frame slider
 
 
-@dataclass(frozen=True, eq=False)
-class VideoJob:
-    digest: str
-    analysis: VideoAnalysis
-    previews: tuple[bytes, ...]  # one small JPEG per analysed frame
-    raw_angles: pd.DataFrame  # angle_series(analysis.raw)
-
-
-@dataclass(frozen=True, eq=False)
-class VideoRender:
-    """What one smoothing and style give: kept, so moving the frame slider recomputes
-    nothing (Butterworth over a minute of landmarks takes ~0.5 s)."""
-
-    smoothed: PoseSeries
-    smoothed_angles: pd.DataFrame
-    mp4: bytes
-
-
 def upload_digest(file_id: str, data: bytes) -> str:
     """sha256 of an upload, hashed once per upload rather than on every rerun."""
     digests = st.session_state.setdefault(UPLOAD_DIGESTS, {})
@@ -139,87 +98,10 @@ def upload_digest(file_id: str, data: bytes) -> str:
     return str(digests[file_id])
 
 
-class _LruStore:
-    """A small thread-safe LRU map shared by every session of this server."""
-
-    def __init__(self, max_items: int) -> None:
-        self._items: OrderedDict[Hashable, object] = OrderedDict()
-        self._lock = threading.Lock()
-        self._max = max_items
-
-    def get(self, key: Hashable) -> object | None:
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-            return None
-
-    def put(self, key: Hashable, value: object) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self._max:
-                self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
-@st.cache_resource
-def video_analyses() -> _LruStore:
-    """(video sha256, settings, stride) -> VideoJob: the model's work, kept."""
-    return _LruStore(max_items=4)
-
-
-@st.cache_resource
-def video_renders() -> _LruStore:
-    """(analysis key, smoothing, style) -> VideoRender: cheap to redo, no model."""
-    return _LruStore(max_items=8)
-
-
-def video_job(
-    digest: str,
-    data: bytes,
-    settings: PoseSettings,
-    stride: int,
-    smoothing: Smoothing,
-    style: DrawStyle,
-    progress: ProgressCallback,
-) -> tuple[VideoJob, VideoRender]:
-    """The analysis and its rendering, from the caches when possible.
-
-    A new video runs the model once (a fresh VIDEO-mode landmarker, never shared) and
-    renders in the same pass; a new smoothing or style only re-renders.
-    Raises VideoLoadError for a bad or too large video.
-    """
-    key = (digest, settings, stride)
-    render_key = (key, smoothing, style)
-    job = video_analyses().get(key)
-    fresh_mp4: bytes | None = None
-    if not isinstance(job, VideoJob):
-        mp4, previews = io.BytesIO(), []
-        analysis = analyze_video(
-            data,
-            settings,
-            stride=stride,
-            limits=APP_VIDEO_LIMITS,
-            smoothing=smoothing,
-            output=mp4,
-            style=style,
-            progress=progress,
-            on_frame=lambda frame: previews.append(preview_jpeg(frame.rgb, PREVIEW_SIDE)),
-        )
-        job = VideoJob(digest, analysis, tuple(previews), angle_series(analysis.raw))
-        video_analyses().put(key, job)
-        fresh_mp4 = mp4.getvalue()
-    rendered = video_renders().get(render_key)
-    if not isinstance(rendered, VideoRender):
-        smoothed = job.analysis.raw.smoothed(smoothing)
-        if fresh_mp4 is None:
-            mp4 = io.BytesIO()
-            render_video(data, smoothed, mp4, style, fps=job.analysis.info.fps, stride=stride, progress=progress)
-            fresh_mp4 = mp4.getvalue()
-        rendered = VideoRender(smoothed, angle_series(smoothed), fresh_mp4)
-        video_renders().put(render_key, rendered)
-    return job, rendered
+@st.cache_resource(max_entries=4, show_spinner=False)
+def video_job(digest: str, settings: PoseSettings, stride: int) -> VideoJob:
+    """One :class:`VideoJob` per (video sha256, settings, stride), shared by every
+    session of this server: the model runs once per video, and each smoothing and style
+    is drawn once. The job holds no landmarker (each analysis makes its own, VIDEO mode
+    keeps tracking state) and not the video itself."""
+    return VideoJob(settings, stride=stride, limits=APP_VIDEO_LIMITS, preview_side=PREVIEW_SIDE)

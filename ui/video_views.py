@@ -6,20 +6,19 @@ import time
 from collections.abc import Callable
 from pathlib import PurePath
 
-import cv2
 import numpy as np
 import streamlit as st
 
-from pose_core.angles import ANGLE_SPECS, SPEC_BY_NAME
+from pose_core.angles import ANGLE_SPECS, HEADLINE_ANGLES, SPEC_BY_NAME
 from pose_core.drawing import DrawStyle, draw_overlay
-from pose_core.export import range_of_motion, series_frame, video_json
+from pose_core.export import series_table, table_csv, video_json
+from pose_core.images import decode_preview
+from pose_core.motion import ROM_MIN_CONFIDENCE, range_of_motion
 from pose_core.plots import angles_over_time
-from pose_core.smoothing import Smoothing
-from pose_core.video import PoseSeries
+from pose_core.series import PoseSeries
+from pose_core.video import VideoJob, VideoRender
 from ui import state
 from ui.views import Download, angles_ui, downloads_ui, landmark_table_ui
-
-DEFAULT_CHART_ANGLES = ("left_elbow", "right_elbow", "left_knee", "right_knee")
 
 
 def progress_ui() -> tuple[Callable[[int, int, float], None], Callable[[], None]]:
@@ -39,37 +38,19 @@ def progress_ui() -> tuple[Callable[[int, int, float], None], Callable[[], None]
 
 
 def _preview_with_pose(jpeg: bytes, series: PoseSeries, t: int, style: DrawStyle) -> np.ndarray:
-    rgb = cv2.cvtColor(cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    rgb = decode_preview(jpeg)
     height, width = rgb.shape[:2]
     return draw_overlay(rgb, [p.resized(width, height) for p in series.poses_at(t)], style)
 
 
-def video_result_ui(
-    name: str, job: state.VideoJob, render: state.VideoRender, smoothing: Smoothing, style: DrawStyle
-) -> None:
-    analysis, mp4, smoothed = job.analysis, render.mp4, render.smoothed
-    info = analysis.info
-    found = analysis.raw.frames_with_people
-    st.video(mp4, format="video/mp4")
-    st.caption(
-        f"{info.width}×{info.height} px · {info.fps:.3g} fps · {info.duration_s:.1f} s · "
-        f"{len(analysis.raw)} frame(s) analysed at {analysis.frames_per_second:.0f} frames/s · "
-        f"a person in {found} · smoothing {smoothing.method} · model {analysis.model.variant}"
-    )
-    if found == 0:
-        st.warning(
-            "Nobody was found in this video. Try one where the person is larger and fully in frame, "
-            "lower *Person detection* in the sidebar, or the *heavy* model.",
-            icon=":material/person_off:",
-        )
-        return
-
+def _downloads_ui(name: str, job: VideoJob, render: VideoRender) -> None:
+    assert job.analysis is not None
+    analysis, series = job.analysis, render.series
     stem = PurePath(name).stem or "video"
-    downloads_ui(
-        Download("Annotated video (MP4)", mp4, f"{stem}.poses.mp4", "video/mp4", ":material/movie:", "dl-video-mp4"),
+    downloads = [
         Download(
             "Landmarks per frame (CSV)",
-            lambda: series_frame(smoothed).to_csv(index=False, float_format="%.6f"),
+            lambda: table_csv(series_table(series, name)),
             f"{stem}.landmarks.csv",
             "text/csv",
             ":material/table:",
@@ -77,31 +58,42 @@ def video_result_ui(
         ),
         Download(
             "Everything (JSON)",
-            lambda: video_json(analysis, smoothed, smoothing, name),
+            lambda: video_json(analysis, series, render.smoothing, name),
             f"{stem}.poses.json",
             "application/json",
             ":material/data_object:",
             "dl-video-json",
         ),
-    )
+    ]
+    if render.mp4 is not None:
+        mp4 = Download(
+            "Annotated video (MP4)", render.mp4, f"{stem}.poses.mp4", "video/mp4", ":material/movie:", "dl-video-mp4"
+        )
+        downloads.insert(0, mp4)
+    downloads_ui(*downloads)
 
-    raw_angles, smooth_angles = job.raw_angles, render.smoothed_angles
-    person = 1
-    if smoothed.people > 1:
-        person = st.radio(
+
+def _person_picker_ui(series: PoseSeries) -> int:
+    """The person (1-based) whose charts and tables to show."""
+    if series.people == 1:
+        return 1
+    return int(
+        st.radio(
             "Person",
-            range(1, smoothed.people + 1),
+            range(1, series.people + 1),
             horizontal=True,
             key=state.VIDEO_PERSON,
             format_func=lambda p: f"Person {p}",
         )
+    )
 
-    st.subheader("Angles over time")
+
+def _chart_ui(job: VideoJob, render: VideoRender, person: int, t: int) -> None:
     left, right = st.columns([4, 1], vertical_alignment="bottom")
     names = left.multiselect(
         "Angles",
         [s.name for s in ANGLE_SPECS],
-        default=list(DEFAULT_CHART_ANGLES),
+        default=list(HEADLINE_ANGLES),
         format_func=lambda n: SPEC_BY_NAME[n].label,
         key=state.CHART_ANGLES,
     )
@@ -111,36 +103,23 @@ def video_result_ui(
         )
         or "3d"
     )
-
-    t = 0
-    if len(smoothed) > 1:
-        t = st.slider(
-            "Frame",
-            0,
-            len(smoothed) - 1,
-            0,
-            key=state.VIDEO_FRAME,
-            format=f"%d of {len(smoothed) - 1}",
-            help="Pick a moment to see its skeleton and landmarks.",
-        )
-    st.plotly_chart(
-        angles_over_time(
-            raw_angles,
-            smooth_angles,
-            names,
-            dimension=dimension,
-            person=person,
-            current_time_s=float(smoothed.time_s[t]),
-        ),
-        key="angle-chart",
-        config={"displaylogo": False},
+    figure = angles_over_time(
+        job.raw_angles,
+        render.angles,
+        names,
+        dimension=dimension,
+        person=person,
+        current_time_s=float(render.series.time_s[t]),
     )
+    st.plotly_chart(figure, key="angle-chart", config={"displaylogo": False})
 
-    st.subheader(f"Frame {int(smoothed.frame_index[t])} at {smoothed.time_s[t]:.2f} s")
-    pose = smoothed.pose(t, person - 1)
+
+def _frame_explorer_ui(job: VideoJob, series: PoseSeries, person: int, t: int, style: DrawStyle) -> None:
+    st.subheader(f"Frame {int(series.frame_index[t])} at {series.time_s[t]:.2f} s")
+    pose = series.pose(t, person - 1)
     image_col, angle_col = st.columns([3, 2], gap="medium")
     image_col.image(
-        _preview_with_pose(job.previews[t], smoothed, t, style),
+        _preview_with_pose(job.previews[t], series, t, style),
         width="stretch",
         caption="Smoothed skeleton on this frame",
     )
@@ -152,9 +131,11 @@ def video_result_ui(
     if pose is not None:
         landmark_table_ui(pose, key="video-frame-table")
 
+
+def _range_of_motion_ui(render: VideoRender, person: int) -> None:
     st.subheader("Range of motion")
-    st.caption("Over readings whose confidence is at least 0.5; hidden joints' guesses are left out.")
-    rom = range_of_motion(smooth_angles)
+    st.caption(f"Over readings whose confidence is at least {ROM_MIN_CONFIDENCE}; hidden joints' guesses are left out.")
+    rom = range_of_motion(render.angles)
     rom = rom[rom["person"] == person].drop(columns="person")
     rom["angle"] = rom["angle"].map(lambda n: SPEC_BY_NAME[n].label)
     degrees = st.column_config.NumberColumn(format="%.0f°")
@@ -164,3 +145,43 @@ def video_result_ui(
         width="stretch",
         column_config={c: degrees for c in rom.columns if c != "angle"} | {"angle": "Angle"},
     )
+
+
+def video_result_ui(name: str, job: VideoJob, render: VideoRender, style: DrawStyle) -> None:
+    """Everything about one analysed video: the annotated video, downloads, charts, a
+    frame explorer and the range of motion."""
+    analysis, series = job.analysis, render.series
+    assert analysis is not None
+    info = analysis.info
+    found = analysis.raw.frames_with_people
+    if render.mp4 is not None:
+        st.video(render.mp4, format="video/mp4")
+    st.caption(
+        f"{info.width}×{info.height} px · {info.fps:.3g} fps · {info.duration_s:.1f} s · "
+        f"{len(analysis.raw)} frame(s) analysed at {analysis.frames_per_second:.0f} frames/s · "
+        f"a person in {found} · smoothing {render.smoothing.method} · model {analysis.model.variant}"
+    )
+    if found == 0:
+        st.warning(
+            "Nobody was found in this video. Try one where the person is larger and fully in frame, "
+            "lower *Person detection* in the sidebar, or the *heavy* model.",
+            icon=":material/person_off:",
+        )
+        return
+    _downloads_ui(name, job, render)
+    person = _person_picker_ui(series)
+    st.subheader("Angles over time")
+    t = 0
+    if len(series) > 1:
+        t = st.slider(
+            "Frame",
+            0,
+            len(series) - 1,
+            0,
+            key=state.VIDEO_FRAME,
+            format=f"%d of {len(series) - 1}",
+            help="Pick a moment to see its skeleton and landmarks.",
+        )
+    _chart_ui(job, render, person, t)
+    _frame_explorer_ui(job, series, person, t, style)
+    _range_of_motion_ui(render, person)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import io
 import math
 import time
@@ -14,17 +13,16 @@ from pathlib import PurePath
 import pandas as pd
 import streamlit as st
 
-from pose_core.angles import ANGLE_SPECS, SPEC_BY_NAME, AngleReading, pose_angles
-from pose_core.drawing import DrawStyle, draw_overlay, encode_png
-from pose_core.export import ImageRecord, landmarks_frame, to_csv, to_json
-from pose_core.images import load_image
-from pose_core.inference import PoseResult
+from pose_core.angles import ANGLE_SPECS, HEADLINE_ANGLES, SPEC_BY_NAME, AngleReading, pose_angles
+from pose_core.drawing import DrawStyle, draw_overlay
+from pose_core.export import ImageRecord, poses_table, to_csv, to_json
+from pose_core.images import encode_png, load_image
 from pose_core.plots import skeleton_3d
+from pose_core.types import PoseResult
 from ui import state
 from ui.widgets import InputImage
 
 DIFFERENCE_FLAG_DEG = 15.0
-SUMMARY_ANGLES = ("left_elbow", "right_elbow", "left_knee", "right_knee")
 
 
 def _record(item: InputImage, outcome: state.Outcome) -> ImageRecord:
@@ -63,47 +61,59 @@ def full_size_overlay(item: InputImage, outcome: state.Outcome, style: DrawStyle
 # ---------------------------------------------------------------- one image
 
 
-def _angle_rows_html(readings: Sequence[AngleReading], threshold: float) -> str:
+def angle_table(readings: Sequence[AngleReading], threshold: float) -> pd.DataFrame:
+    """One row per angle: its reading in 2D and 3D, confidence, a note, and its definition."""
     rows = []
     for r in readings:
-        spec = SPEC_BY_NAME[r.name]
-        low = not (r.confidence >= threshold)
-        d2 = "–" if math.isnan(r.degrees_2d) else f"{r.degrees_2d:.0f}°"
-        d3 = "–" if math.isnan(r.degrees_3d) else f"{r.degrees_3d:.0f}°"
-        flag = ""
+        notes = []
+        if not r.confidence >= threshold:
+            notes.append("low confidence: a landmark is probably hidden")
         if not math.isnan(r.difference) and r.difference > DIFFERENCE_FLAG_DEG:
-            flag = (
-                f'<span title="2D and 3D differ by {r.difference:.0f}°: the limb points towards or away '
-                f'from the camera, so the 2D angle is foreshortened.">⚠ {r.difference:.0f}°</span>'
-            )
-        conf = "–" if math.isnan(r.confidence) else f"{r.confidence:.2f}"
-        style = "opacity:0.45;" if low else ""
-        title = html.escape(spec.definition + (" Low confidence: a landmark is probably hidden." if low else ""))
+            notes.append(f"⚠ 2D and 3D differ by {r.difference:.0f}°")
+        spec = SPEC_BY_NAME[r.name]
         rows.append(
-            f'<tr style="{style}" title="{title}" class="angle-row{" low" if low else ""}">'
-            f'<td style="text-decoration:underline dotted;cursor:help">{html.escape(spec.label)}</td>'
-            f'<td style="text-align:right">{d2}</td><td style="text-align:right">{d3}</td>'
-            f'<td style="text-align:right">{conf}</td><td>{flag}</td></tr>'
+            {
+                "Angle": spec.label,
+                "2D": r.degrees_2d,
+                "3D": r.degrees_3d,
+                "Confidence": r.confidence,
+                "Note": "; ".join(notes),
+                "Definition": spec.definition,
+            }
         )
-    return (
-        '<table class="angles" style="width:100%;border-collapse:collapse;font-size:0.92rem">'
-        "<thead><tr><th style='text-align:left'>Angle</th><th style='text-align:right'>2D</th>"
-        "<th style='text-align:right'>3D</th><th style='text-align:right'>Conf.</th><th></th></tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table>"
+    return pd.DataFrame(rows)
+
+
+def angles_ui(pose: PoseResult, threshold: float, key: str | None = None) -> None:
+    """The angle readout: a table whose rows below the visibility threshold are greyed."""
+    table = angle_table(pose_angles(pose), threshold)
+    low = table["Note"].str.contains("low confidence")
+    styled = table.style.format({"2D": "{:.0f}°", "3D": "{:.0f}°", "Confidence": "{:.2f}"}, na_rep="–").apply(
+        lambda row: ["color: #9a9a9a" if low[row.name] else "" for _ in row], axis=1
     )
-
-
-def angles_ui(pose: PoseResult, threshold: float) -> None:
-    st.markdown(_angle_rows_html(pose_angles(pose), threshold), unsafe_allow_html=True)
+    st.dataframe(
+        styled,
+        hide_index=True,
+        width="stretch",
+        key=key,
+        column_config={
+            "Angle": st.column_config.TextColumn("Angle", width="small"),
+            "2D": st.column_config.TextColumn("2D", width="small", help="In the image plane"),
+            "3D": st.column_config.TextColumn("3D", width="small", help="From the world landmarks (metres)"),
+            "Confidence": st.column_config.TextColumn("Conf.", width="small", help="Lowest visibility involved"),
+            "Note": st.column_config.TextColumn("Note"),
+            "Definition": st.column_config.TextColumn("Definition", width="large"),
+        },
+    )
     st.caption(
-        f"Hover a name for its definition. 2D: in the image plane; 3D: from world landmarks. "
-        f"⚠ marks a 2D/3D gap over {DIFFERENCE_FLAG_DEG:.0f}°; grey rows rely on a landmark with "
-        "visibility below the threshold."
+        f"2D: in the image plane; 3D: from world landmarks. ⚠ marks a 2D/3D gap over {DIFFERENCE_FLAG_DEG:.0f}° "
+        "(the limb points towards or away from the camera); grey rows rely on a landmark with visibility below "
+        "the threshold."
     )
 
 
 def landmark_table_ui(pose: PoseResult, key: str) -> None:
-    df = landmarks_frame([pose]).drop(columns=["image", "person"])
+    df = poses_table([pose]).drop(columns=["source", "frame", "time_s", "person"])
     st.dataframe(
         df,
         hide_index=True,
@@ -139,7 +149,7 @@ def _person_ui(pose: PoseResult, person: int, style: DrawStyle, key: str) -> Non
     left, right = st.columns([5, 6], gap="medium")
     with left:
         st.markdown("**Joint angles**")
-        angles_ui(pose, style.visibility_threshold)
+        angles_ui(pose, style.visibility_threshold, key=f"{key}-angles")
     with right:
         st.markdown("**3D skeleton** (drag to rotate; metres, origin between the hips)")
         st.plotly_chart(
@@ -237,7 +247,7 @@ def summary_frame(items: Sequence[InputImage], outcomes: Sequence[state.Outcome]
             {
                 "file": item.name,
                 "people": len(poses),
-                **{SPEC_BY_NAME[n].label: angles.get(n, math.nan) for n in SUMMARY_ANGLES},
+                **{SPEC_BY_NAME[n].label: angles.get(n, math.nan) for n in HEADLINE_ANGLES},
                 "status": status,
             }
         )
@@ -275,7 +285,7 @@ def summary_ui(items: Sequence[InputImage], outcomes: Sequence[state.Outcome], s
         hide_index=True,
         width="stretch",
         column_config={
-            **{SPEC_BY_NAME[n].label: st.column_config.NumberColumn(format="%.0f°") for n in SUMMARY_ANGLES},
+            **{SPEC_BY_NAME[n].label: st.column_config.NumberColumn(format="%.0f°") for n in HEADLINE_ANGLES},
             "people": st.column_config.NumberColumn("people", format="%d"),
         },
     )

@@ -10,10 +10,14 @@ import streamlit as st
 from pose_core.angles import ANGLE_SPECS, AngleKind
 from pose_core.drawing import DrawStyle
 from pose_core.images import SUPPORTED_EXTENSIONS
-from pose_core.inference import PoseSettings
-from pose_core.models import DEFAULT_VARIANT, VARIANTS
+from pose_core.models import VARIANTS
 from pose_core.smoothing import METHODS, Smoothing
+from pose_core.types import MAX_POSES_LIMIT, PoseSettings
 from ui import state
+
+DEFAULT_SETTINGS = PoseSettings()
+DEFAULT_STYLE = DrawStyle()
+DEFAULT_SMOOTHING = Smoothing()
 
 SAMPLES_DIR = Path(__file__).resolve().parents[1] / "samples"
 SAMPLES: dict[str, Path] = {
@@ -28,6 +32,10 @@ ARC_ANGLES = tuple(s.name for s in ANGLE_SPECS if s.kind is AngleKind.JOINT and 
 class InputImage:
     name: str
     data: bytes
+
+
+def _rgb_to_hex(rgb: tuple[int, int, int]) -> str:
+    return "#{:02X}{:02X}{:02X}".format(*rgb)
 
 
 def _hex_to_rgb(value: str) -> tuple[int, int, int]:
@@ -45,15 +53,15 @@ def settings_sidebar_ui(segmentation: bool = True) -> tuple[PoseSettings, DrawSt
         model = st.selectbox(
             "Model variant",
             list(VARIANTS),
-            index=list(VARIANTS).index(DEFAULT_VARIANT),
+            index=list(VARIANTS).index(DEFAULT_SETTINGS.model),
             format_func=lambda v: f"{v}: {VARIANTS[v].description}",
             key=state.MODEL,
         )
         max_poses = st.number_input(
             "Max people",
             min_value=1,
-            max_value=10,
-            value=1,
+            max_value=MAX_POSES_LIMIT,
+            value=DEFAULT_SETTINGS.max_poses,
             key=state.MAX_POSES,
             help="The model is trained on one person per image. It finds few people in crowds, "
             "and misses or merges people who overlap or stand close together.",
@@ -63,18 +71,23 @@ def settings_sidebar_ui(segmentation: bool = True) -> tuple[PoseSettings, DrawSt
                 "Person detection",
                 0.0,
                 1.0,
-                0.5,
+                DEFAULT_SETTINGS.min_detection_confidence,
                 0.05,
                 help="Lower it if a person is missed; raise it if shapes are mistaken for people.",
             )
             presence = st.slider(
-                "Pose presence", 0.0, 1.0, 0.5, 0.05, help="How sure the model must be that a pose is there at all."
+                "Pose presence",
+                0.0,
+                1.0,
+                DEFAULT_SETTINGS.min_presence_confidence,
+                0.05,
+                help="How sure the model must be that a pose is there at all.",
             )
             tracking = st.slider(
                 "Tracking",
                 0.0,
                 1.0,
-                0.5,
+                DEFAULT_SETTINGS.min_tracking_confidence,
                 0.05,
                 help="Used between video frames; kept here so settings match the command line.",
             )
@@ -91,14 +104,14 @@ def settings_sidebar_ui(segmentation: bool = True) -> tuple[PoseSettings, DrawSt
             "Visibility threshold",
             0.0,
             1.0,
-            0.5,
+            DEFAULT_STYLE.visibility_threshold,
             0.05,
             key=state.VISIBILITY_THRESHOLD,
             help="Joints below it are drawn faded, and angles that rely on them are greyed.",
         )
         left, right = st.columns(2)
-        joint_color = left.color_picker("Joints", "#E61E1E", key=state.JOINT_COLOR)
-        bone_color = right.color_picker("Bones", "#FFFFFF", key=state.BONE_COLOR)
+        joint_color = left.color_picker("Joints", _rgb_to_hex(DEFAULT_STYLE.joint_color), key=state.JOINT_COLOR)
+        bone_color = right.color_picker("Bones", _rgb_to_hex(DEFAULT_STYLE.bone_color), key=state.BONE_COLOR)
         line = st.select_slider("Line width", options=["auto", *range(1, 13)], value="auto", key=state.LINE_WIDTH)
         arcs = st.toggle("Angle arcs on the overlay", key=state.ANGLE_ARCS)
 
@@ -156,7 +169,8 @@ def image_inputs_ui() -> list[InputImage]:
 SMOOTHING_HELP = {
     "none": "Raw landmarks, frame by frame.",
     "one-euro": "Causal One-Euro filter: calms jitter when still, follows fast moves. Fast.",
-    "butterworth": "Zero-phase Butterworth low-pass (6 Hz): smoothest, no lag; needs a second pass over the video.",
+    "butterworth": f"Zero-phase Butterworth low-pass ({DEFAULT_SMOOTHING.cutoff_hz:g} Hz): smoothest, no lag; "
+    "needs a second pass over the video.",
 }
 
 
@@ -175,10 +189,12 @@ def video_settings_ui() -> tuple[int, Smoothing]:
         method = st.selectbox(
             "Smoothing",
             METHODS,
-            index=METHODS.index("one-euro"),
+            index=METHODS.index(DEFAULT_SMOOTHING.method),
             key=state.SMOOTHING,
-            format_func=lambda m: m,
             help=" ".join(f"{k}: {v}" for k, v in SMOOTHING_HELP.items()),
         )
-        st.caption(SMOOTHING_HELP[method] + " Short dropouts (up to 5 frames) are filled in first.")
+        st.caption(
+            SMOOTHING_HELP[method]
+            + f" Short dropouts (up to {DEFAULT_SMOOTHING.max_gap_frames} frames) are filled in first."
+        )
     return int(stride), Smoothing(method=method)
