@@ -14,7 +14,8 @@ import pytest
 from PIL import Image
 from skimage import data
 
-from pose_core.inference import PoseEstimator, PoseSettings
+from pose_core.inference import PoseEstimator
+from pose_core.types import PoseSettings
 
 REPO = Path(__file__).resolve().parents[1]
 

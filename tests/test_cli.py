@@ -145,7 +145,7 @@ def test_video_gives_json_csv_and_an_annotated_mp4(tmp_path, astronaut_rgb, caps
     assert doc["video"]["source"] == str(clip) and doc["video"]["frames"] == 8
     assert [f["index"] for f in doc["frames"]] == [0, 2, 4, 6]
     assert doc["smoothing"]["method"] == "butterworth" and doc["stride"] == 2
-    assert out_csv.read_text().splitlines()[0].startswith("frame,time_s,person,index,name")
+    assert out_csv.read_text().splitlines()[0].startswith("source,frame,time_s,person,index,name")
     assert out_mp4.read_bytes()[4:8] == b"ftyp"
     assert "4 frame(s) analysed" in capsys.readouterr().err
 

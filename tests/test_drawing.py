@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 
 from pose_core.angles import compute_angles
-from pose_core.drawing import DrawStyle, draw_overlay, encode_png
-from pose_core.inference import PoseResult
+from pose_core.drawing import DrawStyle, draw_overlay
+from pose_core.images import encode_png
 from pose_core.schema import index_of
+from pose_core.types import PoseResult
 
 
 def _pose(visibility: float = 1.0, size: tuple[int, int] = (200, 200)) -> PoseResult:

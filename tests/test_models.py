@@ -8,8 +8,9 @@ import zipfile
 import pytest
 
 from pose_core import models
-from pose_core.inference import PoseEstimator, PoseSettings
+from pose_core.inference import PoseEstimator
 from pose_core.models import ModelError, download_model, resolve_model
+from pose_core.types import PoseSettings
 
 
 @pytest.mark.parametrize("variant", ["lite", "full"])

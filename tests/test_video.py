@@ -13,20 +13,16 @@ import av
 import numpy as np
 import pytest
 
-from pose_core.export import angle_series, range_of_motion, series_frame, video_json_dict
-from pose_core.inference import PoseResult, VideoPoseEstimator
+from pose_core.errors import SettingsError, VideoLoadError
+from pose_core.export import series_table, video_json_dict
+from pose_core.inference import VideoPoseEstimator
+from pose_core.motion import angle_series, range_of_motion
+from pose_core.mp4 import faststart
+from pose_core.series import IdentityTracker, PoseSeries
 from pose_core.smoothing import Smoothing
-from pose_core.video import (
-    PoseSeries,
-    VideoLimits,
-    VideoLoadError,
-    _match_people,
-    analyze_video,
-    faststart,
-    iter_frames,
-    probe_video,
-    render_video,
-)
+from pose_core.types import PoseResult
+from pose_core.video import analyze_video, render_video
+from pose_core.video_io import VideoLimits, iter_frames, probe_video
 
 FPS = 10
 STEP_PX = 6  # the person moves right by this much each frame
@@ -104,7 +100,7 @@ def test_video_mode_timestamps_must_increase(astronaut_rgb):
     with VideoPoseEstimator() as tracker:
         tracker.detect(frame, 100)
         tracker.detect(frame, 100)  # equal: nudged to 101 rather than refused by MediaPipe
-        with pytest.raises(ValueError, match="before the previous frame"):
+        with pytest.raises(SettingsError, match="before the previous frame"):
             tracker.detect(frame, 50)
 
 
@@ -147,7 +143,7 @@ def test_faststart_moves_the_index_and_keeps_the_frames(clip):
 
 def test_smoothing_calms_jitter_in_the_series(analysis):
     raw = analysis.raw
-    jitter = raw.landmarks.copy()
+    jitter = raw.landmarks.copy()  # the series' own arrays are read-only
     jitter[:, 0, :, :2] += np.random.default_rng(0).normal(0, 0.01, jitter[:, 0, :, :2].shape)
     noisy = PoseSeries(
         raw.frame_index, raw.time_s, jitter, raw.visibility, raw.presence, raw.world_landmarks, raw.image_size
@@ -166,15 +162,15 @@ def test_people_keep_their_slot_when_the_tracker_reorders_them():
         return PoseResult(lm, np.ones(33, np.float32), np.ones(33, np.float32), lm.copy(), (100, 100))
 
     left, right = pose_at(0.2), pose_at(0.8)
-    previous = np.array([[0.8, 0.5], [0.2, 0.5]])  # slot 0 was on the right last frame
-    assert _match_people(previous, (left, right), 2) == [right, left]
-    assert _match_people(np.full((2, 2), np.nan), (left,), 2) == [left, None]
+    tracker = IdentityTracker(2, (100, 100))
+    assert tracker.assign((right, left)) == [right, left]  # first frame: slots in arrival order
+    assert tracker.assign((left, right)) == [right, left]  # reordered output, same people
 
 
 def test_tables_angles_and_range_of_motion(analysis):
-    frame_table = series_frame(analysis.raw)
+    frame_table = series_table(analysis.raw, "clip.mp4")
     assert len(frame_table) == FRAMES * 33
-    assert list(frame_table.columns[:5]) == ["frame", "time_s", "person", "index", "name"]
+    assert list(frame_table.columns[:6]) == ["source", "frame", "time_s", "person", "index", "name"]
     angles = angle_series(analysis.raw)
     assert len(angles) == FRAMES * 12 and set(angles["person"]) == {1}
     rom = range_of_motion(angles, min_confidence=0.0)
