@@ -3,7 +3,8 @@
 ``python -m pose_core analyze PATH [PATH ...]``: photos in, JSON/CSV/overlays out.
 ``python -m pose_core video IN``: a video in, JSON/CSV/annotated MP4 out.
 
-Exit status: 0 when every input was read, 2 when some (or the video) were not, 1 when
+Exit status: 0 when every input was read, 2 when some (or the video) were not, 3 when a
+video could be read only in part (damaged or cut short; what was read is written), 1 when
 nothing could run at all (bad options, model unavailable).
 """
 
@@ -19,15 +20,23 @@ from typing import TextIO
 from pose_core import __version__
 from pose_core.angles import pose_angles
 from pose_core.drawing import DrawStyle, draw_overlay
-from pose_core.errors import ImageLoadError, ModelNotDownloadedError, OutputError, PoseLabError, VideoLoadError
+from pose_core.errors import (
+    ImageLoadError,
+    ModelCorruptError,
+    ModelNotDownloadedError,
+    OutputError,
+    PoseLabError,
+    VideoLoadError,
+)
 from pose_core.export import ImageRecord, series_table, table_csv, to_csv, to_json, video_json
 from pose_core.images import SUPPORTED_EXTENSIONS, encode_png
 from pose_core.inference import PoseEstimator
-from pose_core.models import VARIANTS, ResolvedModel, download_model, resolve_model
+from pose_core.models import VARIANTS, ResolvedModel, download_model, get_variant, resolve_model
 from pose_core.smoothing import METHODS, Smoothing
 from pose_core.types import CONFIDENCE_FIELDS, MAX_POSES_LIMIT, PoseSettings
 
 DEFAULTS = PoseSettings()
+EXIT_PARTIAL = 3
 
 
 class Progress:
@@ -42,10 +51,12 @@ class Progress:
         if not self.enabled:
             return
         total = total or self.total
-        frac = done / total if total else 0.0
-        bar = "#" * int(frac * 30)
         rate = done / max(time.perf_counter() - self.start, 1e-9)
-        self.stream.write(f"\r{self.label} [{bar:<30}] {done}/{total} ({rate:.1f}/s)")
+        if not total:  # length unknown: a count, no bar
+            self.stream.write(f"\r{self.label} {done} ({rate:.1f}/s)")
+        else:
+            bar = "#" * int(done / total * 30)
+            self.stream.write(f"\r{self.label} [{bar:<30}] {done}/{total} ({rate:.1f}/s)")
         self.stream.flush()
 
     def close(self) -> None:
@@ -81,11 +92,15 @@ def _write(target: str | Path, data: str | bytes) -> None:
 
 
 def _resolve_or_download(name: str) -> ResolvedModel:
+    """The model, downloading it first when it is downloadable and missing or damaged."""
     try:
         return resolve_model(name)
     except ModelNotDownloadedError:
-        pass
-    print(f"Downloading the {name} model (first use only)...", file=sys.stderr)
+        print(f"Downloading the {name} model (first use only)...", file=sys.stderr)
+    except ModelCorruptError as exc:
+        if get_variant(name).url is None:
+            raise
+        print(f"The cached {name} model is damaged ({exc}); downloading it again...", file=sys.stderr)
     bar = Progress(0, f"{name} model")
     try:
         return download_model(name, progress=lambda done, total: bar.update(done // 2**20, (total or 0) // 2**20))
@@ -175,6 +190,9 @@ def video(args: argparse.Namespace) -> int:
         f"a person in {analysis.raw.frames_with_people}; smoothing {smoothing.method}",
         file=sys.stderr,
     )
+    if not analysis.complete:
+        print(f"warning: {args.input}: only partly analysed: {analysis.problem}", file=sys.stderr)
+        return EXIT_PARTIAL
     return 0
 
 

@@ -25,6 +25,14 @@ class ModelNotDownloadedError(ModelError):
     """A downloadable model (heavy) is not in the cache yet: offer the download."""
 
 
+class ModelCorruptError(ModelError):
+    """A model file is there but damaged or not what it claims; ``path`` names it."""
+
+    def __init__(self, path: object, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
 class ImageLoadError(PoseLabError, ValueError):
     """The input is not an image PoseLab can read; the message says why and what to do."""
 

@@ -160,7 +160,12 @@ def manifest(settings: PoseSettings, model: ResolvedModel) -> dict[str, object]:
     return {
         "pose_core_version": __version__,
         "mediapipe_version": metadata.version("mediapipe"),
-        "model": {"variant": model.variant, "file": model.path.name, "sha256": model.sha256},
+        "model": {
+            "variant": model.variant,
+            "file": model.path.name,
+            "sha256": model.sha256,
+            "sha256_pinned": model.pinned,  # false: a download whose digest could only be recorded
+        },
         "settings": settings.as_dict(),
         "coordinates": {
             "x, y": "normalised to the image after EXIF orientation: 0..1 of width and height",
@@ -241,11 +246,15 @@ def video_json_dict(
         "video": {
             "source": source,
             "fps": info.fps,
-            "frames": info.frame_count,
+            "frames": info.frame_count,  # decoded, which is what was analysed
             "width": info.width,
             "height": info.height,
             "duration_s": info.duration_s,
             "codec": info.codec,
+            "header_frames": analysis.header.frame_count,  # what the file claimed
+            "header_duration_s": analysis.header.duration_s,
+            "complete": analysis.complete,
+            "problem": analysis.problem,
         },
         "frames": [
             {
