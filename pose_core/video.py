@@ -32,14 +32,17 @@ from pose_core.motion import angle_series
 from pose_core.series import PACKED_FILTERED, IdentityTracker, PoseSeries, pack_row, unpack_row
 from pose_core.smoothing import Smoothing, StreamingSmoother
 from pose_core.types import PoseResult, PoseSettings
-from pose_core.video_io import Frame, Mp4Writer, Source, VideoInfo, VideoLimits, iter_frames, probe_video
+from pose_core.video_io import Frame, FrameReader, Mp4Writer, Source, VideoInfo, VideoLimits, iter_frames, probe_video
 
-ProgressCallback = Callable[[int, int, float], None]  # (frames done, frames expected, frames per second)
+# (frames done, frames expected or 0 when unknown, frames per second)
+ProgressCallback = Callable[[int, int, float], None]
 
 
 @dataclass(frozen=True, eq=False)
 class VideoAnalysis:
-    info: VideoInfo
+    info: VideoInfo  # as decoded: the frames and duration really there
+    header: VideoInfo  # what the file's header claimed
+    problem: str | None  # why decoding stopped before the end the header announced, if it did
     stride: int
     settings: PoseSettings
     model: ResolvedModel
@@ -49,6 +52,11 @@ class VideoAnalysis:
     @property
     def frames_per_second(self) -> float:
         return len(self.raw) / self.seconds if self.seconds > 0 else math.nan
+
+    @property
+    def complete(self) -> bool:
+        """False when only part of the video could be read (see :attr:`problem`)."""
+        return self.problem is None
 
 
 def draw_frame(style: DrawStyle) -> Callable[[np.ndarray, tuple[PoseResult, ...]], np.ndarray]:
@@ -78,7 +86,9 @@ def analyze_video(
     Causal smoothing ("none", "one-euro") renders in the same pass, ``max_gap_frames``
     frames behind the model; Butterworth needs the whole clip, so it renders in a second
     pass. A fresh landmarker is created for this job and closed after it. ``on_frame``
-    sees each analysed frame (the app keeps small previews). Raises VideoLoadError.
+    sees each analysed frame (the app keeps small previews). ``limits`` are checked on
+    the header and on every decoded frame. Raises VideoLoadError; a video damaged or cut
+    short part-way is analysed as far as it goes, and the result says so.
     """
     settings = settings or PoseSettings()
     smoothing = smoothing or Smoothing()
@@ -100,10 +110,11 @@ def analyze_video(
         for t, packed in released:
             writer.write(pending.pop(t), unpack_row(packed, size))
 
+    reader = FrameReader(source, stride, limits=limits)
     started = time.perf_counter()
     try:
         with VideoPoseEstimator(settings) as estimator:
-            for frame in iter_frames(source, stride):
+            for frame in reader:
                 row = tracker.assign(estimator.detect(frame.rgb, round(frame.index * 1000.0 / info.fps)))
                 indices.append(frame.index)
                 times.append(frame.time_s)
@@ -113,9 +124,11 @@ def analyze_video(
                     emit(smoother.push(pack_row(row), frame.time_s))
                 if on_frame:
                     on_frame(frame)
-                if progress:
+                if progress:  # expected is 0 when the header gives no length
                     done = len(rows)
-                    progress(done, max(expected, done), done / max(time.perf_counter() - started, 1e-9))
+                    progress(
+                        done, max(expected, done) if expected else 0, done / max(time.perf_counter() - started, 1e-9)
+                    )
             model = estimator.model
         if smoother is not None:
             emit(smoother.finish())
@@ -125,7 +138,9 @@ def analyze_video(
     if not rows:
         raise VideoLoadError("the video has no frames that can be decoded")
     analysis = VideoAnalysis(
-        info=info,
+        info=info.decoded(reader.frames_decoded),
+        header=info,
+        problem=reader.problem,
         stride=stride,
         settings=settings,
         model=model,

@@ -5,10 +5,11 @@ browsers play."""
 from __future__ import annotations
 
 import io
+import math
 import queue
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import BinaryIO
@@ -27,11 +28,19 @@ DrawFrame = Callable[[np.ndarray, tuple[PoseResult, ...]], np.ndarray]  # (frame
 
 @dataclass(frozen=True)
 class VideoLimits:
-    """Limits that protect a shared server; the command line has none by default."""
+    """Limits that protect a shared server; the command line has none by default.
+
+    They are checked twice: against the header before decoding (a quick refusal), and
+    on every decoded frame, since a header can be missing or lie (a raw H.264 stream has
+    no duration; a stream can change its picture size part-way).
+    """
 
     max_bytes: int = 200 * 1024 * 1024
     max_duration_s: float = 60.0
     max_side_px: int = 1920
+    # The frame budget is max_duration_s at the stream's own frame rate, but never more
+    # than at this rate: a header claiming 1000 fps must not buy 60,000 frames.
+    max_fps: float = 120.0
 
     def describe(self) -> str:
         return (
@@ -39,15 +48,23 @@ class VideoLimits:
             f"and {self.max_side_px} px on the long side"
         )
 
+    def max_frames(self, fps: float) -> int:
+        """How many frames a clip at ``fps`` may have."""
+        return math.ceil(self.max_duration_s * min(fps, self.max_fps)) + 1  # +1: frame 0 is at 0 s
+
 
 @dataclass(frozen=True)
 class VideoInfo:
     width: int
     height: int
     fps: float
-    frame_count: int  # from the container; an estimate for some formats
-    duration_s: float
+    frame_count: int  # from the container (an estimate for some formats), or as decoded
+    duration_s: float  # from the container (0 when it has none), or as decoded
     codec: str
+
+    def decoded(self, frames: int) -> VideoInfo:
+        """This info with the frame count and duration that decoding really found."""
+        return replace(self, frame_count=frames, duration_s=frames / self.fps)
 
 
 def _open(source: Source) -> av.container.InputContainer:
@@ -86,7 +103,7 @@ def probe_video(source: Source, limits: VideoLimits | None = None) -> VideoInfo:
         raise VideoLoadError(f"the file is {len(source) / 2**20:.0f} MB; videos here may be {limits.describe()}")
     with _open(source) as container:
         stream = _video_stream(container)
-        fps = float(stream.average_rate or stream.guessed_rate or 0) or 30.0
+        fps = _frame_rate(stream)
         duration = float(stream.duration * stream.time_base) if stream.duration and stream.time_base else 0.0
         if not duration and container.duration:
             duration = container.duration / 1_000_000
@@ -96,10 +113,10 @@ def probe_video(source: Source, limits: VideoLimits | None = None) -> VideoInfo:
             first = None
         if first is None:
             raise VideoLoadError("the video has no frames that can be decoded")
-        sideways = round((first.rotation or 0) / 90) % 2 == 1  # shown turned by 90 or 270 degrees
+        width, height = _display_size(first)
         info = VideoInfo(
-            width=int(first.height if sideways else first.width),
-            height=int(first.width if sideways else first.height),
+            width=width,
+            height=height,
             fps=fps,
             frame_count=int(stream.frames or round(duration * fps)),
             duration_s=duration,
@@ -117,6 +134,12 @@ def probe_video(source: Source, limits: VideoLimits | None = None) -> VideoInfo:
     return info
 
 
+def _display_size(frame: av.VideoFrame) -> tuple[int, int]:
+    """(width, height) of the frame as shown, after its display rotation."""
+    sideways = round((frame.rotation or 0) / 90) % 2 == 1  # shown turned by 90 or 270 degrees
+    return (int(frame.height), int(frame.width)) if sideways else (int(frame.width), int(frame.height))
+
+
 def _upright(frame: av.VideoFrame) -> np.ndarray:
     """The frame as (H, W, 3) RGB, turned as its display rotation says (phone videos
     store portrait clips sideways and flag the rotation)."""
@@ -132,46 +155,115 @@ class Frame:
     rgb: np.ndarray  # (H, W, 3) uint8
 
 
-def iter_frames(source: Source, stride: int = 1, prefetch: int = 8) -> Iterator[Frame]:
-    """Every ``stride``-th frame, decoded in a background thread so decoding overlaps
-    with whatever the caller does with each frame. Raises :class:`VideoLoadError`."""
-    if stride < 1:
-        raise ValueError(f"stride must be 1 or more, got {stride}")
-    container = _open(source)
-    stream = _video_stream(container)
-    stream.thread_type = "AUTO"  # FFmpeg's own frame threads
-    fps = float(stream.average_rate or stream.guessed_rate or 0) or 30.0
-    frames: queue.Queue[Frame | BaseException | None] = queue.Queue(maxsize=prefetch)
-    stop = threading.Event()
+class FrameReader:
+    """Every ``stride``-th frame of a video, decoded in a background thread so decoding
+    overlaps with whatever the caller does with each frame.
 
-    def decode() -> None:
-        try:
-            for index, frame in enumerate(container.decode(stream)):
-                if stop.is_set():
-                    return
-                if index % stride == 0:
-                    frames.put(Frame(index, index / fps, _upright(frame)))
-            frames.put(None)
-        except av.error.FFmpegError as exc:  # damaged data part-way through
-            frames.put(VideoLoadError(f"the video is damaged after some frames ({exc.strerror or exc})"))
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, re-raised there
-            frames.put(exc)
+    With ``limits``, every decoded frame is checked (count against the frame budget,
+    picture size, no change of size part-way): passing one raises
+    :class:`VideoLoadError` and stops. Damage part-way through is not an error: the
+    frames before it are yielded, and afterwards :attr:`problem` says what happened,
+    as it does when the file ends before the frames its header announces.
+    """
 
-    worker = threading.Thread(target=decode, name="poselab-video-decode", daemon=True)
-    worker.start()
-    try:
-        while (item := frames.get()) is not None:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        while worker.is_alive():  # unblock a producer waiting on a full queue
+    def __init__(
+        self, source: Source, stride: int = 1, *, limits: VideoLimits | None = None, prefetch: int = 8
+    ) -> None:
+        if stride < 1:
+            raise ValueError(f"stride must be 1 or more, got {stride}")
+        self.source, self.stride, self.limits, self.prefetch = source, stride, limits, prefetch
+        self.frames_decoded = 0  # every frame, not only the yielded ones
+        self.problem: str | None = None
+
+    def __iter__(self) -> Iterator[Frame]:
+        container = _open(self.source)
+        stream = _video_stream(container)
+        stream.thread_type = "AUTO"  # FFmpeg's own frame threads
+        fps = _frame_rate(stream)
+        announced = int(stream.frames or 0)
+        budget = self.limits.max_frames(fps) if self.limits else None
+        frames: queue.Queue[Frame | BaseException | None] = queue.Queue(maxsize=self.prefetch)
+        stop = threading.Event()
+        self.frames_decoded, self.problem = 0, None
+
+        def decode() -> None:
+            size: tuple[int, int] | None = None
             try:
-                frames.get_nowait()
-            except queue.Empty:
-                worker.join(timeout=0.05)
-        container.close()
+                for index, frame in enumerate(container.decode(stream)):
+                    if stop.is_set():
+                        return
+                    if budget is not None and index >= budget:
+                        raise VideoLoadError(self._too_long(index, fps))
+                    size = self._check_size(_display_size(frame), size)
+                    if index % self.stride == 0:
+                        frames.put(Frame(index, index / fps, _upright(frame)))
+                    self.frames_decoded = index + 1
+                if announced and self.frames_decoded < announced - max(1, announced // 100):
+                    self.problem = (
+                        f"the file ends after {self.frames_decoded} of the {announced} frames its header announces "
+                        "(cut short?)"
+                    )
+                frames.put(None)
+            except av.error.FFmpegError as exc:  # damaged data part-way through
+                if self.frames_decoded == 0:
+                    frames.put(VideoLoadError(f"the video's first frame cannot be decoded ({exc.strerror or exc})"))
+                else:
+                    self.problem = f"the video is damaged after frame {self.frames_decoded} ({exc.strerror or exc})"
+                    frames.put(None)
+            except BaseException as exc:  # noqa: BLE001 - handed to the consumer, re-raised there
+                frames.put(exc)
+
+        worker = threading.Thread(target=decode, name="poselab-video-decode", daemon=True)
+        worker.start()
+        try:
+            while (item := frames.get()) is not None:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            stop.set()
+            while worker.is_alive():  # unblock a producer waiting on a full queue
+                try:
+                    frames.get_nowait()
+                except queue.Empty:
+                    worker.join(timeout=0.05)
+            container.close()
+
+    def _too_long(self, index: int, fps: float) -> str:
+        assert self.limits is not None
+        return (
+            f"the video is longer than {self.limits.max_duration_s:.0f} s (still going at frame {index}, "
+            f"{index / fps:.0f} s at {fps:.3g} fps) although its header did not say so; videos here may be "
+            f"{self.limits.describe()}. Trim it first."
+        )
+
+    def _check_size(self, size: tuple[int, int], first: tuple[int, int] | None) -> tuple[int, int]:
+        """A frame's (width, height), checked against the limits and the first frame's."""
+        if self.limits and max(size) > self.limits.max_side_px:
+            raise VideoLoadError(
+                f"the video has {size[0]}x{size[1]} frames; videos here may be {self.limits.describe()}. "
+                "Scale it down first."
+            )
+        if first is not None and size != first:
+            raise VideoLoadError(
+                f"the video changes its picture size part-way ({first[0]}x{first[1]}, then {size[0]}x{size[1]}); "
+                "export it again at one size"
+            )
+        return size
+
+
+def iter_frames(source: Source, stride: int = 1, prefetch: int = 8) -> Iterator[Frame]:
+    """Every ``stride``-th frame (see :class:`FrameReader`, which also reports damage)."""
+    return iter(FrameReader(source, stride, prefetch=prefetch))
+
+
+def _frame_rate(stream: av.video.stream.VideoStream) -> float:
+    """The stream's frame rate. NOTE: a bare stream (raw H.264 with no container) has no
+    duration, and FFmpeg then reports a default average rate of 25; the rate in the
+    stream's own timing data (guessed_rate) is the real one there. 30 when neither exists."""
+    if stream.duration is None and stream.container.duration is None:
+        return float(stream.guessed_rate or stream.average_rate or 0) or 30.0
+    return float(stream.average_rate or stream.guessed_rate or 0) or 30.0
 
 
 class Mp4Writer:

@@ -32,7 +32,10 @@ def progress_ui() -> tuple[Callable[[int, int, float], None], Callable[[], None]
         if now - last[0] < 0.25 and done < total:  # a message per frame would flood the socket
             return
         last[0] = now
-        bar.progress(min(done / max(total, 1), 1.0), text=f"Frame {done} of {total} · {fps:.0f} frames/s")
+        if total:
+            bar.progress(min(done / total, 1.0), text=f"Frame {done} of {total} · {fps:.0f} frames/s")
+        else:  # the file does not say how long it is
+            bar.progress(0.0, text=f"Frame {done} · {fps:.0f} frames/s")
 
     return update, bar.empty
 
@@ -161,6 +164,12 @@ def video_result_ui(name: str, job: VideoJob, render: VideoRender, style: DrawSt
         f"{len(analysis.raw)} frame(s) analysed at {analysis.frames_per_second:.0f} frames/s · "
         f"a person in {found} · smoothing {render.smoothing.method} · model {analysis.model.variant}"
     )
+    if not analysis.complete:
+        st.warning(
+            f"Only part of this video could be read: {analysis.problem}. Everything below covers its first "
+            f"{info.duration_s:.1f} s ({info.frame_count} frames). Export it again to analyse all of it.",
+            icon=":material/warning:",
+        )
     if found == 0:
         st.warning(
             "Nobody was found in this video. Try one where the person is larger and fully in frame, "
