@@ -28,7 +28,7 @@ from pose_core.errors import (
     PoseLabError,
     VideoLoadError,
 )
-from pose_core.export import ImageRecord, series_table, table_csv, to_csv, to_json, video_json
+from pose_core.export import ImageRecord, series_table, table_csv, to_csv, to_json, unique_names, video_json
 from pose_core.images import SUPPORTED_EXTENSIONS, encode_png
 from pose_core.inference import PoseEstimator
 from pose_core.models import VARIANTS, ResolvedModel, download_model, get_variant, resolve_model
@@ -129,6 +129,7 @@ def analyze(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise OutputError(f"cannot create {args.overlay_dir}: {exc.strerror or exc}") from exc
     records: list[ImageRecord] = []
+    overlay_names = unique_names(sources, ".overlay.png")
     progress = Progress(len(sources), "analyze")
     with PoseEstimator(settings, model) as estimator:
         for n, source in enumerate(sources, start=1):
@@ -137,12 +138,14 @@ def analyze(args: argparse.Namespace) -> int:
             except ImageLoadError as exc:
                 records.append(ImageRecord(source=source, analysis=None, error=str(exc)))
             else:
-                records.append(ImageRecord(source=source, analysis=analysis))
+                overlay_path = None
                 if args.overlay_dir:
                     overlay = draw_overlay(
                         image.rgb, analysis.poses, DrawStyle(show_angles=True), [pose_angles(p) for p in analysis.poses]
                     )
-                    _write(args.overlay_dir / f"{Path(source).stem}.overlay.png", encode_png(overlay))
+                    overlay_path = args.overlay_dir / overlay_names[n - 1]
+                    _write(overlay_path, encode_png(overlay))
+                records.append(ImageRecord(source, analysis, overlay=str(overlay_path) if overlay_path else None))
             progress.update(n)
     progress.close()
 
@@ -229,7 +232,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("analyze", help="detect poses in photos; write JSON, CSV and overlays")
     p.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders of images")
     _add_model_options(p)
-    p.add_argument("--overlay-dir", type=Path, metavar="DIR", help="write <name>.overlay.png skeleton images here")
+    p.add_argument(
+        "--overlay-dir",
+        type=Path,
+        metavar="DIR",
+        help="write <name>.overlay.png skeleton images here (<name>-2... when names repeat; the JSON maps them)",
+    )
     p.set_defaults(func=analyze)
 
     v = commands.add_parser("video", help="track poses through a video; write JSON, CSV and an annotated MP4")

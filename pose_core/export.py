@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from importlib import metadata
@@ -56,10 +57,48 @@ class ImageRecord:
     source: str
     analysis: ImageAnalysis | None
     error: str | None = None
+    overlay: str | None = None  # where its overlay image was written, if it was
 
     @property
     def poses(self) -> tuple[PoseResult, ...]:
         return self.analysis.poses if self.analysis else ()
+
+
+def safe_stem(name: str, default: str = "image") -> str:
+    """A user-supplied file name reduced to a stem that is safe as a file or ZIP entry
+    name: no folders (either slash), no control characters, no leading dots."""
+    base = re.split(r"[\\/]", name)[-1]
+    stem = base.rsplit(".", 1)[0] if "." in base.lstrip(".") else base
+    stem = re.sub(r"[\x00-\x1f\x7f]", "", stem).strip().lstrip(".")
+    return stem or default
+
+
+def unique_names(names: Sequence[str], suffix: str, default: str = "image") -> list[str]:
+    """One output file name per input name: its safe stem plus ``suffix``; a repeat gets
+    -2, -3, ... so that a/pose.jpg, a/pose.png and b/pose.jpg never overwrite each other."""
+    used: set[str] = set()
+    out = []
+    for name in names:
+        stem = safe_stem(name, default)
+        candidate, n = f"{stem}{suffix}", 2
+        while candidate.lower() in used:  # case-insensitive: macOS and Windows folders are
+            candidate, n = f"{stem}-{n}{suffix}", n + 1
+        used.add(candidate.lower())
+        out.append(candidate)
+    return out
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV
+# Injection"): =HYPERLINK(...), +SUM(...), -2+3, @cmd, and tab or carriage return.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formula(value: object) -> object:
+    """A text cell that a spreadsheet would run as a formula, made plain text by a
+    leading apostrophe (as OWASP recommends); anything else as it is."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def _num(value: float, digits: int = 6) -> float | None:
@@ -148,8 +187,14 @@ def records_table(records: Sequence[ImageRecord]) -> pd.DataFrame:
 
 
 def table_csv(table: pd.DataFrame) -> str:
-    """A landmark table as CSV text (six decimals; blank where a value does not apply)."""
-    return table.to_csv(index=False, float_format="%.6f")
+    """A table as CSV text (six decimals; blank where a value does not apply). Text
+    cells that a spreadsheet would run as formulas (a file named "=HYPERLINK(...).jpg")
+    are neutralised."""
+    safe = table.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
+            safe[column] = safe[column].map(neutralise_formula)
+    return safe.to_csv(index=False, float_format="%.6f")
 
 
 def to_csv(records: Sequence[ImageRecord]) -> str:
@@ -219,6 +264,7 @@ def image_dict(record: ImageRecord) -> dict[str, object]:
         "width": analysis.width if analysis else None,
         "height": analysis.height if analysis else None,
         "error": record.error,
+        "overlay": record.overlay,
         "poses": [pose_dict(p) for p in record.poses],
     }
 

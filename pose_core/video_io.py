@@ -76,6 +76,8 @@ def _open(source: Source) -> av.container.InputContainer:
         path = Path(source)
         if not path.is_file():
             raise VideoLoadError(f"cannot read {path}: no such file")
+        if path.stat().st_size == 0:
+            raise VideoLoadError("the file is empty (0 bytes); export or copy the video again")
         return av.open(str(path), mode="r")
     except av.error.EOFError:
         raise VideoLoadError("the file ends before any video frame: it has no frames, or was cut short") from None

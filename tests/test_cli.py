@@ -1,5 +1,6 @@
 """The command line: folders in, JSON/CSV/overlays out, bad files reported, no tracebacks."""
 
+import csv
 import json
 import subprocess
 import sys
@@ -163,3 +164,67 @@ def test_an_output_that_cannot_be_written_is_an_error_not_a_traceback(photo_dir,
     assert main(["analyze", str(photo_dir / "hopper.jpg"), "--json", str(missing)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error:") and "out.json" in err
+
+
+def test_a_bug_is_not_dressed_up_as_a_one_line_error(photo_dir, monkeypatch):
+    """Only PoseLab's own errors become 'error: ...' lines; anything else is a bug and
+    must reach the user (and us) with its traceback."""
+
+    def broken(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise ValueError("a bug inside PoseLab")
+
+    monkeypatch.setattr("pose_core.cli.to_json", broken)
+    with pytest.raises(ValueError, match="a bug inside PoseLab"):
+        main(["analyze", str(photo_dir / "hopper.jpg"), "--json", "-"])
+
+
+def test_overlays_of_inputs_with_the_same_name_never_overwrite_each_other(tmp_path, hopper_jpeg, astronaut_rgb):
+    for folder, name, data in (
+        ("a", "pose.jpg", hopper_jpeg),
+        ("a", "pose.png", encode(astronaut_rgb, "PNG")),
+        ("b", "pose.jpg", encode(astronaut_rgb)),
+    ):
+        (tmp_path / folder).mkdir(exist_ok=True)
+        (tmp_path / folder / name).write_bytes(data)
+    out_json, overlays = tmp_path / "out.json", tmp_path / "overlays"
+    inputs = [str(tmp_path / "a" / "pose.jpg"), str(tmp_path / "a" / "pose.png"), str(tmp_path / "b" / "pose.jpg")]
+    assert main(["analyze", *inputs, "--model", "lite", "--json", str(out_json), "--overlay-dir", str(overlays)]) == 0
+    written = sorted(p.name for p in overlays.iterdir())
+    assert written == ["pose-2.overlay.png", "pose-3.overlay.png", "pose.overlay.png"]
+    mapping = {img["source"]: img["overlay"] for img in json.loads(out_json.read_text())["images"]}
+    assert mapping == {
+        inputs[0]: str(overlays / "pose.overlay.png"),
+        inputs[1]: str(overlays / "pose-2.overlay.png"),
+        inputs[2]: str(overlays / "pose-3.overlay.png"),
+    }
+
+
+@pytest.mark.parametrize("name", ["=HYPERLINK(x).jpg", "+SUM(1+1).jpg", "-2+3.jpg", "@cmd.jpg", "\tTAB.jpg"])
+def test_file_names_a_spreadsheet_would_run_are_neutralised_in_the_csv(tmp_path, hopper_jpeg, name, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the name as given is the CSV's source cell
+    (tmp_path / name).write_bytes(hopper_jpeg)
+    assert main(["analyze", "--model", "lite", "--csv", "out.csv", "--json", "out.json", "--", name]) == 0
+    with (tmp_path / "out.csv").open(newline="") as f:
+        assert {row["source"] for row in csv.DictReader(f)} == {"'" + name}  # text, not a formula
+    assert json.loads((tmp_path / "out.json").read_text())["images"][0]["source"] == name  # JSON is data: as is
+
+
+def test_an_empty_video_file_says_it_is_empty(tmp_path, capsys):
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    assert main(["video", str(empty)]) == 2
+    assert "empty.mp4: the file is empty (0 bytes)" in capsys.readouterr().err
+
+
+def test_a_video_cut_short_is_written_as_far_as_it_goes_with_its_own_exit_status(tmp_path, capsys):
+    from pose_core.mp4 import faststart  # noqa: PLC0415
+    from tests.test_video_io import encode, flat  # noqa: PLC0415 - TODO: shared helpers module
+
+    whole = faststart(encode(flat(64, 48, 40)))
+    clip = tmp_path / "cut.mp4"
+    clip.write_bytes(whole[: int(len(whole) * 0.6)])
+    out_json = tmp_path / "cut.json"
+    assert main(["video", str(clip), "--model", "lite", "--json", str(out_json)]) == 3
+    video = json.loads(out_json.read_text())["video"]
+    assert video["complete"] is False and video["header_frames"] == 40 and 0 < video["frames"] < 40
+    assert "only partly analysed" in capsys.readouterr().err

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from pathlib import PurePath
 
 import numpy as np
 import streamlit as st
 
 from pose_core.angles import ANGLE_SPECS, HEADLINE_ANGLES, SPEC_BY_NAME
 from pose_core.drawing import DrawStyle, draw_overlay
-from pose_core.export import series_table, table_csv, video_json
+from pose_core.export import safe_stem, series_table, table_csv, video_json
 from pose_core.images import decode_preview
 from pose_core.motion import ROM_MIN_CONFIDENCE, range_of_motion
 from pose_core.plots import angles_over_time
@@ -49,7 +48,7 @@ def _preview_with_pose(jpeg: bytes, series: PoseSeries, t: int, style: DrawStyle
 def _downloads_ui(name: str, job: VideoJob, render: VideoRender) -> None:
     assert job.analysis is not None
     analysis, series = job.analysis, render.series
-    stem = PurePath(name).stem or "video"
+    stem = safe_stem(name, "video")
     downloads = [
         Download(
             "Landmarks per frame (CSV)",

@@ -8,14 +8,13 @@ import time
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import PurePath
 
 import pandas as pd
 import streamlit as st
 
 from pose_core.angles import ANGLE_SPECS, HEADLINE_ANGLES, SPEC_BY_NAME, AngleReading, pose_angles
 from pose_core.drawing import DrawStyle, draw_overlay
-from pose_core.export import ImageRecord, poses_table, to_csv, to_json
+from pose_core.export import ImageRecord, poses_table, safe_stem, to_csv, to_json, unique_names
 from pose_core.images import encode_png, load_image
 from pose_core.plots import skeleton_3d
 from pose_core.types import PoseResult
@@ -27,10 +26,6 @@ DIFFERENCE_FLAG_DEG = 15.0
 
 def _record(item: InputImage, outcome: state.Outcome) -> ImageRecord:
     return ImageRecord(source=item.name, analysis=outcome.analysis, error=outcome.error)
-
-
-def _stem(name: str) -> str:
-    return PurePath(name).stem or "image"
 
 
 @dataclass(frozen=True)
@@ -182,7 +177,7 @@ def image_result_ui(item: InputImage, outcome: state.Outcome, style: DrawStyle) 
     )
 
     record = _record(item, outcome)
-    stem = _stem(item.name)
+    stem = safe_stem(item.name)
     downloads_ui(
         Download(
             "Overlay (PNG)",
@@ -255,20 +250,19 @@ def summary_frame(items: Sequence[InputImage], outcomes: Sequence[state.Outcome]
 
 
 def batch_zip(items: Sequence[InputImage], outcomes: Sequence[state.Outcome], style: DrawStyle) -> bytes:
-    """Every readable image's overlay, plus one CSV and one JSON for the whole batch."""
-    records = [_record(i, o) for i, o in zip(items, outcomes, strict=True)]
+    """Every readable image's overlay, plus one CSV and one JSON for the whole batch
+    (the JSON maps each image to its overlay). Overlays are drawn and written one at a
+    time, so at most one full-size overlay is in memory besides the ZIP."""
+    names = unique_names([item.name for item in items], ".overlay.png")
+    records = [
+        ImageRecord(item.name, o.analysis, o.error, overlay=f"overlays/{name}" if o.analysis else None)
+        for item, o, name in zip(items, outcomes, names, strict=True)
+    ]
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        used: set[str] = set()
-        for item, outcome in zip(items, outcomes, strict=True):
-            if outcome.analysis is None:
-                continue
-            name = f"{_stem(item.name)}.overlay.png"
-            n = 2
-            while name in used:  # two uploads with the same name keep both overlays
-                name, n = f"{_stem(item.name)}-{n}.overlay.png", n + 1
-            used.add(name)
-            zf.writestr(f"overlays/{name}", full_size_overlay(item, outcome, style), compress_type=zipfile.ZIP_STORED)
+        for item, outcome, record in zip(items, outcomes, records, strict=True):
+            if record.overlay is not None:  # PNG is compressed already: stored, not deflated again
+                zf.writestr(record.overlay, full_size_overlay(item, outcome, style), compress_type=zipfile.ZIP_STORED)
         zf.writestr("landmarks.csv", to_csv(records))
         zf.writestr("poses.json", to_json(records, outcomes[0].settings, outcomes[0].model))
     return buf.getvalue()
