@@ -5,6 +5,7 @@ from pose_core.video_io import VIDEO_EXTENSIONS
 from ui import state
 from ui.models import model_available_ui
 from ui.page import page_setup
+from ui.text import md_escape
 from ui.video_views import progress_ui, video_result_ui
 from ui.widgets import settings_sidebar_ui, video_settings_ui
 
@@ -33,7 +34,9 @@ try:
     render = job.render(data, smoothing, style, progress=progress)
 except VideoLoadError as exc:
     done()
-    st.error(f"**{upload.name}** could not be analysed: {exc}", icon=":material/broken_image:")
+    st.error(
+        f"**{md_escape(upload.name)}** could not be analysed: {md_escape(str(exc))}", icon=":material/broken_image:"
+    )
     st.stop()
 except ModelError as exc:
     done()

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 from pose_core.inference import PoseEstimator, VideoPoseEstimator
 from tests.conftest import REPO, encode
 from ui import state
+from ui.text import md_escape
 
 PAGE = "pages/image_analysis.py"
 
@@ -108,16 +109,16 @@ def test_several_photos_get_a_summary_a_picker_and_a_zip(astronaut_png, hopper_j
     shows_full_result(at)  # the first image opens by default
 
     at.selectbox(key=state.OPEN_IMAGE).set_value(2).run()
-    assert "broken.jpg" in at.error[0].value and "corrupt" in at.error[0].value
+    assert "broken\\.jpg" in at.error[0].value and "corrupt" in at.error[0].value
     at.selectbox(key=state.OPEN_IMAGE).set_value(3).run()
-    assert "No person found in **landscape.jpg**" in at.warning[0].value
+    assert "No person found in **landscape\\.jpg**" in at.warning[0].value
     assert len(detect_calls) == 3  # the broken file never reached the model; nothing ran twice
 
 
 def test_a_bad_file_alone_gets_a_clear_message_not_a_traceback(detect_calls):
     at = upload(open_page(), ("holiday.png", b"%PDF-1.7 this is a pdf", "image/png"))
     assert not at.exception
-    assert "holiday.png" in at.error[0].value and "not an image PoseLab can read" in at.error[0].value
+    assert "holiday\\.png" in at.error[0].value and "not an image PoseLab can read" in at.error[0].value
     assert detect_calls == []
 
 
@@ -234,7 +235,7 @@ def test_a_broken_video_gets_a_clear_message(video_detect_calls):
     at.file_uploader(key=state.VIDEO_UPLOADER).set_value(("clip.mp4", b"\x00\x00\x00\x18ftypmp42 broken", "video/mp4"))
     at.run()
     assert not at.exception
-    assert "clip.mp4" in at.error[0].value and "not a video PoseLab can read" in at.error[0].value
+    assert "clip\\.mp4" in at.error[0].value and "not a video PoseLab can read" in at.error[0].value
     assert video_detect_calls == []
 
 
@@ -246,3 +247,28 @@ def test_a_video_over_the_limits_is_refused_with_the_limits(video_detect_calls):
     at.file_uploader(key=state.VIDEO_UPLOADER).set_value(("wide.mp4", wide, "video/mp4")).run()
     assert "2000x16" in at.error[0].value and "1920 px" in at.error[0].value
     assert video_detect_calls == []
+
+
+# ---------------------------------------------------------------- hostile file names
+
+HOSTILE_NAMES = ("![t](http://192.0.2.1/x.png).jpg", "[site](http://192.0.2.1/).jpg", ":red[big] <b>x</b>.jpg")
+
+
+def _inert(markdown: str, name: str) -> bool:
+    """``name`` appears in ``markdown`` only with its Markdown syntax escaped."""
+    return "](" not in markdown and ":red[" not in markdown and "<b>" not in markdown and md_escape(name) in markdown
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_file_names_are_shown_as_text_never_as_markdown(name, no_person_rgb, detect_calls):
+    at = upload(open_page(), (name, b"not an image", "image/jpeg"))
+    assert _inert(at.error[0].value, name)
+    at = upload(open_page(), (name, encode(no_person_rgb), "image/jpeg"))
+    assert _inert(at.warning[0].value, name)
+
+
+def test_video_file_names_are_shown_as_text_never_as_markdown(video_detect_calls):
+    name = HOSTILE_NAMES[0].replace(".jpg", ".mp4")
+    at = open_page(VIDEO_PAGE)
+    at.file_uploader(key=state.VIDEO_UPLOADER).set_value((name, b"garbage" * 10, "video/mp4")).run()
+    assert _inert(at.error[0].value, name)

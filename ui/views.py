@@ -19,6 +19,7 @@ from pose_core.images import encode_png, load_image
 from pose_core.plots import skeleton_3d
 from pose_core.types import PoseResult
 from ui import state
+from ui.text import md_escape
 from ui.widgets import InputImage
 
 DIFFERENCE_FLAG_DEG = 15.0
@@ -157,7 +158,10 @@ def _person_ui(pose: PoseResult, person: int, style: DrawStyle, key: str) -> Non
 def image_result_ui(item: InputImage, outcome: state.Outcome, style: DrawStyle) -> None:
     """The full view of one image: photo and skeleton, angles, 3D, table, downloads."""
     if outcome.error or outcome.analysis is None or outcome.display_rgb is None:
-        st.error(f"**{item.name}** could not be analysed: {outcome.error}", icon=":material/broken_image:")
+        st.error(
+            f"**{md_escape(item.name)}** could not be analysed: {md_escape(outcome.error or '')}",
+            icon=":material/broken_image:",
+        )
         return
     analysis = outcome.analysis
     preview = outcome.display_rgb
@@ -207,8 +211,8 @@ def image_result_ui(item: InputImage, outcome: state.Outcome, style: DrawStyle) 
 
     if not analysis.poses:
         st.warning(
-            f"No person found in **{item.name}**. Try a photo where the person is larger and fully in frame, "
-            "lower *Person detection* under *Confidence thresholds* in the sidebar, or the *heavy* model.",
+            f"No person found in **{md_escape(item.name)}**. Try a photo where the person is larger and fully "
+            "in frame, lower *Person detection* under *Confidence thresholds* in the sidebar, or the *heavy* model.",
             icon=":material/person_off:",
         )
         return
