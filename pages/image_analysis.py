@@ -5,7 +5,7 @@ from ui import state
 from ui.models import model_available_ui
 from ui.page import page_setup
 from ui.views import image_result_ui, summary_ui
-from ui.widgets import image_inputs_ui, settings_sidebar_ui
+from ui.widgets import batch_limits_ui, image_inputs_ui, settings_sidebar_ui
 
 page_setup()
 st.title("Image analysis")
@@ -16,10 +16,11 @@ if not items:
     st.stop()
 if not model_available_ui(settings.model):
     st.stop()
+items = batch_limits_ui(items)
 
 try:
     with st.spinner(f"Finding poses in {len(items)} image(s)..."):
-        outcomes = [state.analyze_bytes(item.data, settings) for item in items]
+        outcomes = [state.analyze_bytes(item.data, settings, item.digest) for item in items]
 except ModelError as exc:
     st.error(f"The pose model could not be loaded: {exc}", icon=":material/error:")
     st.stop()

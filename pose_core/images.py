@@ -4,6 +4,7 @@ clear error), scale them for display, and encode PNG and JPEG."""
 from __future__ import annotations
 
 import io
+import math
 import re
 import warnings
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ SUPPORTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "BMP", "TIFF"})  # 
 # Decompression-bomb guard: a 48 MP phone photo passes, a crafted 30000x30000 PNG does not.
 MAX_PIXELS = 50_000_000
 MAX_BYTES = 100 * 1024 * 1024
+_SIDEWAYS = (5, 6, 7, 8)  # EXIF orientations that turn the picture by 90 degrees
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,16 @@ class LoadedImage:
     source_format: str  # PIL's format name, e.g. "JPEG"
     source_mode: str  # PIL's mode before conversion, e.g. "CMYK", "I;16", "P"
     exif_orientation: int  # 1 = upright already; 2..8 were rotated/flipped here
+    original_size: tuple[int, int] = (0, 0)  # (width, height) upright at full resolution; (0, 0): as rgb
+
+    def __post_init__(self) -> None:
+        if self.original_size == (0, 0):
+            object.__setattr__(self, "original_size", (self.width, self.height))
+
+    @property
+    def reduced(self) -> bool:
+        """True when ``rgb`` was decoded smaller than the file's full resolution."""
+        return self.original_size != (self.width, self.height)
 
     @property
     def width(self) -> int:
@@ -38,8 +50,17 @@ class LoadedImage:
         return int(self.rgb.shape[0])
 
 
-def load_image(source: bytes | str | Path, *, max_pixels: int = MAX_PIXELS) -> LoadedImage:
-    """Read bytes or a path: JPEG, PNG, WebP, BMP, TIFF. Raises :class:`ImageLoadError`."""
+def load_image(
+    source: bytes | str | Path, *, max_pixels: int = MAX_PIXELS, max_decode_pixels: int | None = None
+) -> LoadedImage:
+    """Read bytes or a path: JPEG, PNG, WebP, BMP, TIFF. Raises :class:`ImageLoadError`.
+
+    ``max_decode_pixels``: decode larger images smaller, to at most this many pixels
+    (a shared server need not hold a 48 MP photo at full size: the model looks at a few
+    hundred pixels of each person). JPEGs are decoded at 1/2, 1/4 or 1/8 scale directly
+    by the decoder, which never builds the full-size picture; other formats are decoded
+    and then scaled. ``original_size`` keeps the full size.
+    """
     if isinstance(source, (str, Path)):
         path = Path(source)
         try:
@@ -62,11 +83,18 @@ def load_image(source: bytes | str | Path, *, max_pixels: int = MAX_PIXELS) -> L
             _check_header(image, max_pixels)
             source_format = str(image.format)
             orientation = int(image.getexif().get(0x0112, 1) or 1)
+            full_size = image.size[::-1] if orientation in _SIDEWAYS else image.size
+            if max_decode_pixels and image.width * image.height > max_decode_pixels:
+                shrink = math.sqrt(image.width * image.height / max_decode_pixels)
+                # JPEG only: the decoder picks the largest 1/2^k scale at least this size.
+                image.draft(None, (math.ceil(image.width / shrink), math.ceil(image.height / shrink)))
             image.load()
             source_mode = image.mode
             if orientation != 1:  # exif_transpose copies even upright images; skip that on 12 MP
                 image = ImageOps.exif_transpose(image) or image
             rgb = _to_rgb(image)
+            if max_decode_pixels and rgb.shape[0] * rgb.shape[1] > max_decode_pixels:
+                rgb = fit_within(rgb, math.floor(max(rgb.shape[:2]) / math.sqrt(rgb.size / 3 / max_decode_pixels)))
     except ImageLoadError:
         raise
     except UnidentifiedImageError:
@@ -81,7 +109,24 @@ def load_image(source: bytes | str | Path, *, max_pixels: int = MAX_PIXELS) -> L
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         # PIL reports truncated or corrupt data as OSError/SyntaxError/ValueError.
         raise ImageLoadError(f"the image data is corrupt or truncated ({exc}); export it again") from None
-    return LoadedImage(rgb=rgb, source_format=source_format, source_mode=source_mode, exif_orientation=orientation)
+    return LoadedImage(
+        rgb=rgb,
+        source_format=source_format,
+        source_mode=source_mode,
+        exif_orientation=orientation,
+        original_size=(int(full_size[0]), int(full_size[1])),
+    )
+
+
+def peek_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from the header alone (nothing decoded), or None if unreadable."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                return int(image.width), int(image.height)
+    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError):
+        return None
 
 
 def _check_header(image: Image.Image, max_pixels: int) -> None:

@@ -138,18 +138,24 @@ class PoseEstimator(_Landmarker):
         :func:`pose_core.types.left_to_right`); an empty tuple when nobody is found."""
         return left_to_right(self._poses(self._landmarker.detect(self._mp_image(rgb)), rgb))
 
-    def analyze(self, source: bytes | str | Path | LoadedImage) -> tuple[LoadedImage, ImageAnalysis]:
+    def analyze(
+        self, source: bytes | str | Path | LoadedImage, *, max_decode_pixels: int | None = None
+    ) -> tuple[LoadedImage, ImageAnalysis]:
         """Decode (unless already decoded) and detect, timing each stage.
 
+        ``max_decode_pixels`` lets a large photo be decoded smaller (see
+        :func:`pose_core.images.load_image`); the analysis still describes the photo at
+        its full size (landmarks are fractions of width and height, so they carry over).
         Raises :class:`pose_core.errors.ImageLoadError` for unreadable input.
         """
         start = time.perf_counter()
-        image = source if isinstance(source, LoadedImage) else load_image(source)
+        image = source if isinstance(source, LoadedImage) else load_image(source, max_decode_pixels=max_decode_pixels)
         decoded = time.perf_counter()
-        poses = self.detect(image.rgb)
+        width, height = image.original_size
+        poses = tuple(p.resized(width, height) for p in self.detect(image.rgb))
         done = time.perf_counter()
         timings = {"decode": (decoded - start) * 1000.0, "inference": (done - decoded) * 1000.0}
-        return image, ImageAnalysis(width=image.width, height=image.height, poses=poses, timings_ms=timings)
+        return image, ImageAnalysis(width=width, height=height, poses=poses, timings_ms=timings)
 
 
 # NOTE: a landmarker still open at interpreter shutdown prints a traceback: MediaPipe

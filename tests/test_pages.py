@@ -30,7 +30,7 @@ def count_detect_calls(monkeypatch: pytest.MonkeyPatch, estimator_class: type) -
 @pytest.fixture
 def detect_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
     """Counts real IMAGE-mode model calls and starts from empty caches."""
-    state.analyze_bytes.clear()
+    state.clear_caches()
     return count_detect_calls(monkeypatch, PoseEstimator)
 
 
@@ -198,7 +198,7 @@ def slide_mp4(astronaut_rgb) -> bytes:
 @pytest.fixture
 def video_detect_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
     """Counts real VIDEO-mode model calls and starts from empty video caches."""
-    state.video_job.clear()
+    state.clear_caches()
     return count_detect_calls(monkeypatch, VideoPoseEstimator)
 
 
@@ -272,3 +272,19 @@ def test_video_file_names_are_shown_as_text_never_as_markdown(video_detect_calls
     at = open_page(VIDEO_PAGE)
     at.file_uploader(key=state.VIDEO_UPLOADER).set_value((name, b"garbage" * 10, "video/mp4")).run()
     assert _inert(at.error[0].value, name)
+
+
+def test_a_batch_over_the_limits_analyses_what_fits_and_names_the_rest(
+    astronaut_png, hopper_jpeg, no_person_rgb, detect_calls, monkeypatch
+):
+    monkeypatch.setattr(state, "MAX_BATCH_FILES", 2)
+    at = upload(
+        open_page(),
+        ("astronaut.png", astronaut_png, "image/png"),
+        ("hopper.jpg", hopper_jpeg, "image/jpeg"),
+        ("landscape.jpg", encode(no_person_rgb), "image/jpeg"),
+    )
+    warning = at.warning[0].value
+    assert "first 2 of 3 images" in warning and "landscape\\.jpg" in warning and "command line" in warning
+    assert at.dataframe[0].value["file"].tolist() == ["astronaut.png", "hopper.jpg"]
+    assert len(detect_calls) == 2

@@ -12,12 +12,13 @@ import numpy as np
 import streamlit as st
 
 from pose_core.errors import ImageLoadError
-from pose_core.images import fit_within
+from pose_core.images import decode_preview, encode_jpeg, fit_within
 from pose_core.inference import PoseEstimator
 from pose_core.models import ResolvedModel
 from pose_core.types import ImageAnalysis, PoseSettings
 from pose_core.video import VideoJob
 from pose_core.video_io import VideoLimits
+from ui.cache import BytesBoundedCache
 
 # Widget keys (tests find widgets by these).
 SOURCE = "source"
@@ -49,28 +50,66 @@ def get_estimator(settings: PoseSettings) -> PoseEstimator:
 
 @dataclass(frozen=True, eq=False)
 class Outcome:
-    """One image's result, shared read-only between reruns and sessions."""
+    """One image's result, shared read-only between reruns and sessions. Compact: the
+    picture is kept as a JPEG of the display copy; overlays are drawn when shown."""
 
     digest: str  # sha256 of the file's bytes
     analysis: ImageAnalysis | None  # None when the file could not be read
-    display_rgb: np.ndarray | None  # (h, w, 3) uint8, long side <= DISPLAY_MAX_SIDE
+    display_jpeg: bytes | None  # the picture, long side <= DISPLAY_MAX_SIDE
     error: str | None
     model: ResolvedModel
     settings: PoseSettings
 
+    def display_rgb(self) -> np.ndarray | None:
+        """(h, w, 3) uint8 display copy, decoded (~10 ms) each time it is shown."""
+        return decode_preview(self.display_jpeg) if self.display_jpeg is not None else None
 
-# NOTE: cache_resource, not cache_data: results are immutable (frozen dataclasses with
-# read-only arrays), and cache_data would pickle a copy of every image per rerun.
-@st.cache_resource(max_entries=48, show_spinner=False)
-def analyze_bytes(data: bytes, settings: PoseSettings) -> Outcome:
-    """Decode and detect once per (image bytes, inference settings)."""
+    @property
+    def nbytes(self) -> int:
+        """What keeping this costs, roughly: the JPEG and the pose arrays."""
+        poses = self.analysis.poses if self.analysis else ()
+        arrays = [a for p in poses for a in (p.landmarks, p.world_landmarks, p.visibility, p.presence)]
+        masks = [p.segmentation_mask for p in poses if p.segmentation_mask is not None]
+        return len(self.display_jpeg or b"") + sum(a.nbytes for a in arrays + masks) + 2048
+
+
+# Budgets that fit a 690 MB server next to ~400 MB of Python, Streamlit and MediaPipe.
+IMAGE_CACHE_BYTES = 48 * 2**20  # a few hundred photos' results
+# Photos are decoded at no more than this (a 48 MP photo as 12 MP): landmarks are
+# fractions of the picture, and the model crops each person to 256 px anyway.
+APP_DECODE_PIXELS = 12_500_000
+MAX_BATCH_FILES = 20
+MAX_BATCH_PIXELS = 250_000_000  # full-size pixels in one batch: e.g. twenty 12 MP photos
+
+
+@st.cache_resource
+def _image_results() -> BytesBoundedCache[Outcome]:
+    return BytesBoundedCache(IMAGE_CACHE_BYTES)
+
+
+def analyze_bytes(data: bytes, settings: PoseSettings, digest: str | None = None) -> Outcome:
+    """Decode and detect once per (image bytes, inference settings), from a cache shared
+    by every session and bounded by bytes. ``digest``: the bytes' sha256 if known."""
+    digest = digest or hashlib.sha256(data).hexdigest()
+    key = (digest, settings)
+    if (kept := _image_results().get(key)) is not None:
+        return kept
     estimator = get_estimator(settings)
-    digest = hashlib.sha256(data).hexdigest()
     try:
-        image, analysis = estimator.analyze(data)
+        image, analysis = estimator.analyze(data, max_decode_pixels=APP_DECODE_PIXELS)
     except ImageLoadError as exc:
-        return Outcome(digest, None, None, f"{exc}.", estimator.model, settings)
-    return Outcome(digest, analysis, fit_within(image.rgb, DISPLAY_MAX_SIDE), None, estimator.model, settings)
+        outcome = Outcome(digest, None, None, f"{exc}.", estimator.model, settings)
+    else:
+        display = encode_jpeg(fit_within(image.rgb, DISPLAY_MAX_SIDE), quality=90)
+        outcome = Outcome(digest, analysis, display, None, estimator.model, settings)
+    _image_results().put(key, outcome, outcome.nbytes)
+    return outcome
+
+
+def clear_caches() -> None:
+    """Forget every cached result (tests start from here)."""
+    _image_results().clear()
+    video_job.clear()
 
 
 # ---------------------------------------------------------------- video
@@ -98,7 +137,7 @@ def upload_digest(file_id: str, data: bytes) -> str:
     return str(digests[file_id])
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
+@st.cache_resource(max_entries=2, show_spinner=False)
 def video_job(digest: str, settings: PoseSettings, stride: int) -> VideoJob:
     """One :class:`VideoJob` per (video sha256, settings, stride), shared by every
     session of this server: the model runs once per video, and each smoothing and style

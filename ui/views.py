@@ -9,13 +9,14 @@ import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from pose_core.angles import ANGLE_SPECS, HEADLINE_ANGLES, SPEC_BY_NAME, AngleReading, pose_angles
 from pose_core.drawing import DrawStyle, draw_overlay
 from pose_core.export import ImageRecord, poses_table, safe_stem, to_csv, to_json, unique_names
-from pose_core.images import encode_png, load_image
+from pose_core.images import encode_jpeg, encode_png, load_image
 from pose_core.plots import skeleton_3d
 from pose_core.types import PoseResult
 from ui import state
@@ -47,11 +48,12 @@ def downloads_ui(*downloads: Download) -> None:
         )
 
 
-def full_size_overlay(item: InputImage, outcome: state.Outcome, style: DrawStyle) -> bytes:
-    """The overlay at the photo's own resolution, as PNG (built only when downloaded)."""
-    rgb = load_image(item.data).rgb
-    poses = outcome.analysis.poses if outcome.analysis else ()
-    return encode_png(draw_overlay(rgb, poses, style, [pose_angles(p) for p in poses]))
+def overlay_for_download(item: InputImage, outcome: state.Outcome, style: DrawStyle) -> np.ndarray:
+    """The overlay at the photo's resolution, or at state.APP_DECODE_PIXELS for larger
+    photos (built only when downloaded)."""
+    image = load_image(item.data, max_decode_pixels=state.APP_DECODE_PIXELS)
+    poses = [p.resized(image.width, image.height) for p in (outcome.analysis.poses if outcome.analysis else ())]
+    return draw_overlay(image.rgb, poses, style, [pose_angles(p) for p in poses])
 
 
 # ---------------------------------------------------------------- one image
@@ -157,14 +159,14 @@ def _person_ui(pose: PoseResult, person: int, style: DrawStyle, key: str) -> Non
 
 def image_result_ui(item: InputImage, outcome: state.Outcome, style: DrawStyle) -> None:
     """The full view of one image: photo and skeleton, angles, 3D, table, downloads."""
-    if outcome.error or outcome.analysis is None or outcome.display_rgb is None:
+    preview = outcome.display_rgb()
+    if outcome.error or outcome.analysis is None or preview is None:
         st.error(
             f"**{md_escape(item.name)}** could not be analysed: {md_escape(outcome.error or '')}",
             icon=":material/broken_image:",
         )
         return
     analysis = outcome.analysis
-    preview = outcome.display_rgb
     started = time.perf_counter()
     height, width = preview.shape[:2]
     preview_poses = [p.resized(width, height) for p in analysis.poses]
@@ -185,7 +187,7 @@ def image_result_ui(item: InputImage, outcome: state.Outcome, style: DrawStyle) 
     downloads_ui(
         Download(
             "Overlay (PNG)",
-            lambda: full_size_overlay(item, outcome, style),
+            lambda: encode_png(overlay_for_download(item, outcome, style)),
             f"{stem}.overlay.png",
             "image/png",
             ":material/image:",
@@ -255,9 +257,10 @@ def summary_frame(items: Sequence[InputImage], outcomes: Sequence[state.Outcome]
 
 def batch_zip(items: Sequence[InputImage], outcomes: Sequence[state.Outcome], style: DrawStyle) -> bytes:
     """Every readable image's overlay, plus one CSV and one JSON for the whole batch
-    (the JSON maps each image to its overlay). Overlays are drawn and written one at a
-    time, so at most one full-size overlay is in memory besides the ZIP."""
-    names = unique_names([item.name for item in items], ".overlay.png")
+    (the JSON maps each image to its overlay). Overlays are JPEG here (a tenth of a
+    photo's PNG, so a batch's ZIP stays small) and are drawn and written one at a time,
+    so at most one full-size overlay is in memory besides the ZIP."""
+    names = unique_names([item.name for item in items], ".overlay.jpg")
     records = [
         ImageRecord(item.name, o.analysis, o.error, overlay=f"overlays/{name}" if o.analysis else None)
         for item, o, name in zip(items, outcomes, names, strict=True)
@@ -265,8 +268,9 @@ def batch_zip(items: Sequence[InputImage], outcomes: Sequence[state.Outcome], st
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for item, outcome, record in zip(items, outcomes, records, strict=True):
-            if record.overlay is not None:  # PNG is compressed already: stored, not deflated again
-                zf.writestr(record.overlay, full_size_overlay(item, outcome, style), compress_type=zipfile.ZIP_STORED)
+            if record.overlay is not None:  # JPEG is compressed already: stored, not deflated again
+                overlay = encode_jpeg(overlay_for_download(item, outcome, style), quality=92)
+                zf.writestr(record.overlay, overlay, compress_type=zipfile.ZIP_STORED)
         zf.writestr("landmarks.csv", to_csv(records))
         zf.writestr("poses.json", to_json(records, outcomes[0].settings, outcomes[0].model))
     return buf.getvalue()

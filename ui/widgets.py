@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from pose_core.angles import ANGLE_SPECS, AngleKind
 from pose_core.drawing import DrawStyle
-from pose_core.images import SUPPORTED_EXTENSIONS
+from pose_core.images import SUPPORTED_EXTENSIONS, peek_size
 from pose_core.models import VARIANTS
 from pose_core.smoothing import METHODS, Smoothing
 from pose_core.types import MAX_POSES_LIMIT, PoseSettings
 from ui import state
+from ui.text import md_escape
 
 DEFAULT_SETTINGS = PoseSettings()
 DEFAULT_STYLE = DrawStyle()
@@ -32,6 +35,7 @@ ARC_ANGLES = tuple(s.name for s in ANGLE_SPECS if s.kind is AngleKind.JOINT and 
 class InputImage:
     name: str
     data: bytes
+    digest: str  # sha256 of data, computed once per upload
 
 
 def _rgb_to_hex(rgb: tuple[int, int, int]) -> str:
@@ -148,14 +152,14 @@ def image_inputs_ui() -> list[InputImage]:
             key=state.SAMPLE,
             help="Public-domain portraits (NASA, US Navy).",
         )
-        return [InputImage(f"{name.lower().replace(' ', '_')}.jpg", SAMPLES[name].read_bytes()) for name in names or []]
+        return [_sample(name) for name in names or []]
     if source == "Camera":
         shot = st.camera_input(
             "Take a snapshot",
             key=state.CAMERA,
             help="Step back so your whole body, or at least your upper body, is in the frame.",
         )
-        return [InputImage("camera_snapshot.jpg", shot.getvalue())] if shot else []
+        return [_uploaded("camera_snapshot.jpg", shot)] if shot else []
     files = st.file_uploader(
         "Drop photos here",
         type=[ext.lstrip(".") for ext in SUPPORTED_EXTENSIONS],
@@ -163,7 +167,18 @@ def image_inputs_ui() -> list[InputImage]:
         key=state.UPLOADER,
         help="JPEG, PNG, WebP, BMP or TIFF. Images stay in this server's memory; nothing is stored or sent.",
     )
-    return [InputImage(f.name, f.getvalue()) for f in files or []]
+    return [_uploaded(f.name, f) for f in files or []]
+
+
+def _uploaded(name: str, upload: UploadedFile) -> InputImage:
+    data = upload.getvalue()
+    return InputImage(name, data, state.upload_digest(upload.file_id, data))
+
+
+@st.cache_resource
+def _sample(name: str) -> InputImage:
+    data = SAMPLES[name].read_bytes()
+    return InputImage(f"{name.lower().replace(' ', '_')}.jpg", data, hashlib.sha256(data).hexdigest())
 
 
 SMOOTHING_HELP = {
@@ -198,3 +213,32 @@ def video_settings_ui() -> tuple[int, Smoothing]:
             + f" Short dropouts (up to {DEFAULT_SMOOTHING.max_gap_frames} frames) are filled in first."
         )
     return int(stride), Smoothing(method=method)
+
+
+def batch_within_limits(items: list[InputImage]) -> tuple[list[InputImage], list[InputImage]]:
+    """The images a batch here analyses, in order, and those beyond its limits: at most
+    MAX_BATCH_FILES files and MAX_BATCH_PIXELS pixels at full size (a header is read,
+    nothing decoded). An unreadable file counts no pixels: it gets its own error."""
+    kept: list[InputImage] = []
+    pixels = 0
+    for n, item in enumerate(items):
+        size = peek_size(item.data)
+        pixels += size[0] * size[1] if size else 0
+        if n >= state.MAX_BATCH_FILES or (kept and pixels > state.MAX_BATCH_PIXELS):
+            return kept, items[n:]
+        kept.append(item)
+    return kept, []
+
+
+def batch_limits_ui(items: list[InputImage]) -> list[InputImage]:
+    """The images to analyse; when a batch is over the limits, says which were left out and why."""
+    kept, skipped = batch_within_limits(items)
+    if skipped:
+        names = ", ".join(md_escape(i.name) for i in skipped[:5]) + (" ..." if len(skipped) > 5 else "")
+        st.warning(
+            f"Analysing the first {len(kept)} of {len(items)} images: a batch here may have up to "
+            f"{state.MAX_BATCH_FILES} images and {state.MAX_BATCH_PIXELS / 1e6:.0f} megapixels in all. "
+            f"Left out: {names}. Drop them as a second batch, or use the command line, which has no such limits.",
+            icon=":material/production_quantity_limits:",
+        )
+    return kept
