@@ -1,0 +1,462 @@
+"""Find everyone: a multi-scale search over the Pose Landmarker for groups, crowds and
+people far from the camera.
+
+Why it is needed: MediaPipe's pose detector looks at the whole image squeezed into a
+224 x 224 input, so a person whose head and torso span less than about a quarter of the
+image's long side is not detected at all (measured on pasted real photos: 0/8 found at
+1/8 of the side, 5/8 at 1/4, 7/8 at 5/16). Looking at a tile of the image is a zoom for the detector.
+
+What :class:`CrowdSearch` does, in order:
+
+1. the whole image, with the caller's settings: exactly what plain mode returns, and
+   those poses are kept unfiltered (so a single person is never worse than plain mode);
+2. overlapping tiles at two scales whose size follows the image's short side (so the
+   number of landmarker calls, hence the time, is the same for any resolution of one
+   aspect ratio); small tiles are upscaled to a working size before the landmarker sees them;
+3. every tile pose mapped back to image coordinates (a new :class:`PoseResult` whose
+   ``image_size`` is the full image; world landmarks are unchanged: they are metric
+   and independent of the crop), then rejected if it is cut by an inner tile edge, too
+   weakly supported (torso visibility x presence) or anatomically implausible;
+4. duplicates merged with an OKS-like pose similarity relative to the torso size (not
+   box IoU: neighbours' boxes overlap and a cut pose has a different box); whole-image
+   poses win, then the better-scored tile pose;
+5. each person found only in a tile re-run on a square crop centred on them (as
+   BlazePose itself tracks a person): dropped when not found again there as the same
+   person (this is what removes the ghosts), else the better supported of the two poses;
+6. people ordered left to right (``pose_core.types.left_to_right``: torso centre x, as
+   plain mode orders them), at most ``settings.max_poses``.
+
+No MediaPipe here: the landmarker is reached through ``estimator_for`` so the app can pass
+its cached estimators and the command line its own.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Literal, Protocol
+
+import cv2
+import numpy as np
+
+from pose_core.schema import INDEX
+from pose_core.types import PoseResult, PoseSettings, left_to_right
+
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in pixels
+Source = Literal["whole", "tile", "refined"]
+
+
+class Detector(Protocol):
+    """What the search needs of ``pose_core.inference.PoseEstimator``."""
+
+    def detect(self, rgb: np.ndarray) -> tuple[PoseResult, ...]: ...
+
+
+# --- Keypoints the geometry below is built on -------------------------------------------
+
+_L_SHOULDER, _R_SHOULDER = INDEX["left_shoulder"], INDEX["right_shoulder"]
+_L_HIP, _R_HIP = INDEX["left_hip"], INDEX["right_hip"]
+_TORSO = np.array([_L_SHOULDER, _R_SHOULDER, _L_HIP, _R_HIP])
+# Support score points: nose and shoulders and hips. The nose is in because half-body
+# photos (portraits, people behind a table) have hips outside the frame with presence
+# ~0; with the four torso points alone such a person scores ~0.5 and sits on the
+# threshold (the astronaut photo: 0.49), with the nose it scores ~0.6.
+_CORE = np.array([INDEX["nose"], _L_SHOULDER, _R_SHOULDER, _L_HIP, _R_HIP])
+
+# COCO's 17 keypoints with COCO's per-keypoint OKS sigmas (the spread of human annotators),
+# so our similarity tolerates on each point what human labellers disagree on.
+_COCO_SIGMAS: dict[str, float] = {
+    "nose": 0.026,
+    "left_eye": 0.025,
+    "right_eye": 0.025,
+    "left_ear": 0.035,
+    "right_ear": 0.035,
+    "left_shoulder": 0.079,
+    "right_shoulder": 0.079,
+    "left_elbow": 0.072,
+    "right_elbow": 0.072,
+    "left_wrist": 0.062,
+    "right_wrist": 0.062,
+    "left_hip": 0.107,
+    "right_hip": 0.107,
+    "left_knee": 0.087,
+    "right_knee": 0.087,
+    "left_ankle": 0.089,
+    "right_ankle": 0.089,
+}
+_OKS_POINTS = np.array([INDEX[name] for name in _COCO_SIGMAS])
+_OKS_SIGMAS = np.array(list(_COCO_SIGMAS.values()), np.float64)
+# COCO scales distances by sqrt(segment area). A standing person's mask is about 1.45
+# torso sizes on a side (box ~3.5 x 1.2 torso lengths, mask ~half the box), so a torso-
+# relative similarity uses 1.45 x torso size where COCO uses sqrt(area).
+_AREA_SCALE_PER_TORSO = 1.45
+
+# Bones whose 3D length (world landmarks, metres) must stay in proportion to the torso.
+_LIMBS = tuple(
+    (INDEX[a], INDEX[b])
+    for a, b in (
+        ("left_shoulder", "left_elbow"),
+        ("right_shoulder", "right_elbow"),
+        ("left_elbow", "left_wrist"),
+        ("right_elbow", "right_wrist"),
+        ("left_hip", "left_knee"),
+        ("right_hip", "right_knee"),
+        ("left_knee", "left_ankle"),
+        ("right_knee", "right_ankle"),
+        ("left_shoulder", "right_shoulder"),
+    )
+)
+
+
+@dataclass(frozen=True)
+class CrowdSettings:
+    """How hard to look. The defaults cost 12 landmarker calls on a 16:9 photo (1 whole +
+    3 large + 8 small tiles) plus one small confirmation crop per person found only in a
+    tile: 13.6 calls, 8.2x plain mode's time, on the 1080p canvases of bench_people.py."""
+
+    # Tile sides as fractions of the image's short side, largest first. 1.0 gives square
+    # tiles as tall as the image (3 across a 16:9 photo; none for a square photo, which
+    # the whole-image pass already covers); 0.6 gives 4 x 2 tiles on 16:9, 2 x 2 on a
+    # square. The detector needs a head-and-torso about 1/4 of what it looks at, so these
+    # reach people whose head-and-torso is ~1/4 and ~1/7 of the short side. A third,
+    # smaller scale (0.4: 6 x 3 tiles) would double the time, past the 8x budget.
+    tile_fractions: tuple[float, ...] = (1.0, 0.6)
+    # Neighbouring tiles share this fraction of their side, so a person cut by one tile's
+    # edge is whole in the next one as long as they are narrower than the overlap.
+    overlap: float = 0.25
+    # Tiles smaller than this are not worth a call: a person found in them would be under
+    # ~50 px, below what the 256 px landmark model resolves usefully.
+    min_tile_px: int = 160
+    # A tile whose long side is shorter than this is upscaled to it before the landmarker
+    # sees it (larger tiles are passed as they are): the landmark model crops a person from
+    # this image at 256 px, so a small tile is given room to crop from. Downscaling large
+    # tiles too was measured slower (the resize costs more than it saves) for no recall.
+    # None: every tile at its own size.
+    tile_side_px: int | None = 512
+    # A tile pose is cut (a ghost or a half person) when one of its in-frame torso points
+    # lies within this fraction of the tile's side from an inner tile edge.
+    edge_margin: float = 0.03
+    # Poses from tiles need mean visibility x presence over nose, shoulders and hips of at
+    # least this. 0.5 is where the quick experiment of crowd-notes brought false people
+    # back to the whole-image level; upper-body people score ~0.6.
+    min_score: float = 0.5
+    # Two poses whose similarity reaches this are one person. Lower than COCO's usual 0.5
+    # "same pose" line because two views of a half-visible person agree on the head and
+    # shoulders but guess the hidden hips differently: measured 0.48 for such a duplicate
+    # (same nose within 3 px), while people standing next to each other score <= 0.12.
+    merge_similarity: float = 0.35
+    # Confirmation crop: a square this many times the long side of the box around the
+    # person's seen points, centred on that box (BlazePose's own tracking ROI is ~1.25x
+    # the body; more context helps the detector find the person again in the crop).
+    refine_scale: float = 1.8
+    # Confirm each person found only in a tile by re-running the landmarker on a crop
+    # centred on them: the person must be found again there. Measured on 32 no-person
+    # photos: every ghost that passed the filters above (7, with scores up to 0.98) was
+    # not found again, or found as a different pose (similarity 0.26); real people were
+    # found again with similarity 0.45-0.99. False: keep tile poses unconfirmed.
+    confirm: bool = True
+    # ...as the same person: at least this similarity between the two poses.
+    confirm_similarity: float = 0.4
+    # Up to this many poses are looked for in the crop: a neighbour standing close takes
+    # the only one otherwise (measured: a person 110 px below another was dropped).
+    confirm_max_poses: int = 2
+    # Replace the tile pose by the one found on the crop when that one scores higher.
+    # Off: measured on pasted people, the crop's pose was less accurate (one scene: OKS
+    # 0.75/0.72 against 0.93/0.90 for the tile's; bench_people: 0.41 against 0.42)
+    # although its visibility x presence was higher, as crowd-notes found (naive
+    # refinement cost single-person accuracy): that score is no measure of accuracy.
+    keep_refined: bool = False
+    # Limb (3D) lengths relative to the shoulder-hip distance must lie in this range: a
+    # real upper arm is ~0.55 and a shin ~0.85 torso lengths, so the range is wide enough
+    # for foreshortened estimates. A guard against degenerate skeletons only: the ghosts
+    # measured here all had human proportions (ratios 0.18-0.87).
+    limb_ratio_range: tuple[float, float] = (0.15, 2.0)
+
+    def __post_init__(self) -> None:
+        if not self.tile_fractions or any(not 0.1 <= f <= 1.0 for f in self.tile_fractions):
+            raise ValueError(f"tile_fractions must be in [0.1, 1], got {self.tile_fractions}")
+        if not 0.0 <= self.overlap < 0.9:
+            raise ValueError(f"overlap must be in [0, 0.9), got {self.overlap}")
+
+
+@dataclass(frozen=True, eq=False)
+class FoundPerson:
+    """One person found by the search."""
+
+    pose: PoseResult  # in the coordinates of the whole image
+    bbox_px: Box  # x0, y0, x1, y1: pose_bbox_px(pose)
+    score: float  # 0..1: mean visibility x presence over nose, shoulders and hips
+    source: Source  # which pass produced the pose kept for this person
+
+
+# --- Plain functions the video tracker reuses --------------------------------------------
+
+
+def pose_bbox_px(pose: PoseResult, min_presence: float = 0.5) -> Box:
+    """The box around the landmarks the model places inside the frame (presence at least
+    ``min_presence``; all 33 when fewer than two are), clipped to the image, in pixels."""
+    xy = pose.landmarks_px  # (33, 2)
+    inside = pose.presence >= min_presence
+    if inside.sum() >= 2:
+        xy = xy[inside]
+    width, height = pose.image_size
+    x0, y0 = np.clip(xy.min(axis=0), 0, [width, height])
+    x1, y1 = np.clip(xy.max(axis=0), 0, [width, height])
+    return float(x0), float(y0), float(x1), float(y1)
+
+
+def _visible_box_px(pose: PoseResult) -> Box:
+    """The box around the points the model sees (visibility and presence at least 0.5),
+    else :func:`pose_bbox_px`. A crop sized from a box that includes guessed hidden parts
+    (legs behind a table) is so large that the person is too small in it to be found again
+    (measured: a head-and-torso 200 px tall, box 453 px with the guessed hips, not re-found)."""
+    seen = (pose.visibility >= 0.5) & (pose.presence >= 0.5)
+    if seen.sum() < 3:
+        return pose_bbox_px(pose)
+    xy = pose.landmarks_px[seen]  # (k, 2)
+    width, height = pose.image_size
+    x0, y0 = np.clip(xy.min(axis=0), 0, [width, height])
+    x1, y1 = np.clip(xy.max(axis=0), 0, [width, height])
+    return float(x0), float(y0), float(x1), float(y1)
+
+
+def torso_size_px(pose: PoseResult) -> float:
+    """The larger of shoulder width and shoulder-to-hip length, in pixels: one of the two
+    stays long whether the person faces the camera, stands sideways or bends over."""
+    xy = pose.landmarks_px
+    shoulders = np.linalg.norm(xy[_L_SHOULDER] - xy[_R_SHOULDER])
+    mid_shoulder = (xy[_L_SHOULDER] + xy[_R_SHOULDER]) / 2
+    mid_hip = (xy[_L_HIP] + xy[_R_HIP]) / 2
+    return float(max(shoulders, np.linalg.norm(mid_shoulder - mid_hip), 1.0))
+
+
+def pose_similarity(a: PoseResult, b: PoseResult) -> float:
+    """OKS-like similarity of two poses of one image, in [0, 1]: 1 is the same points.
+
+    Over COCO's 17 body keypoints with COCO's sigmas, distances scaled by the mean torso
+    size of the two poses (see :func:`torso_size_px`), each point weighted by how sure
+    both poses are that it is in the frame (the lower presence), since a point outside
+    the frame is a guess.
+    """
+    if a.image_size != b.image_size:
+        raise ValueError(f"poses of different images: {a.image_size} vs {b.image_size}")
+    scale = _AREA_SCALE_PER_TORSO * (torso_size_px(a) + torso_size_px(b)) / 2
+    d2 = np.sum((a.landmarks_px[_OKS_POINTS] - b.landmarks_px[_OKS_POINTS]) ** 2, axis=1, dtype=np.float64)
+    per_point = np.exp(-d2 / (2.0 * (scale * 2.0 * _OKS_SIGMAS) ** 2))
+    weight = np.minimum(a.presence[_OKS_POINTS], b.presence[_OKS_POINTS]).astype(np.float64)
+    if weight.sum() < 1e-6:  # neither has any point in the frame: compare them all equally
+        weight = np.ones_like(weight)
+    return float(np.sum(per_point * weight) / np.sum(weight))
+
+
+def support_score(pose: PoseResult) -> float:
+    """Mean visibility x presence over nose, shoulders and hips, in [0, 1]."""
+    return float(np.mean(pose.visibility[_CORE] * pose.presence[_CORE]))
+
+
+def plausible(pose: PoseResult, ratio_range: tuple[float, float] = CrowdSettings.limb_ratio_range) -> bool:
+    """Whether the 3D skeleton has human proportions: each limb and the shoulder width
+    between ``ratio_range`` times the shoulder-to-hip length (world landmarks, metres)."""
+    world = pose.world_landmarks.astype(np.float64)
+    torso = np.linalg.norm((world[_L_SHOULDER] + world[_R_SHOULDER]) / 2 - (world[_L_HIP] + world[_R_HIP]) / 2)
+    if not np.isfinite(torso) or torso < 1e-3:
+        return False
+    low, high = ratio_range
+    return all(low <= np.linalg.norm(world[i] - world[j]) / torso <= high for i, j in _LIMBS)
+
+
+# --- Tiles --------------------------------------------------------------------------------
+
+
+def _starts(length: int, tile: int, overlap: float) -> list[int]:
+    """Evenly spread tile origins covering [0, length) with at least ``overlap`` shared."""
+    if tile >= length:
+        return [0]
+    count = math.ceil((length - tile) / (tile * (1.0 - overlap))) + 1
+    return [round(i * (length - tile) / (count - 1)) for i in range(count)]
+
+
+def tile_grid(width: int, height: int, crowd: CrowdSettings = CrowdSettings()) -> tuple[tuple[int, int, int, int], ...]:
+    """Tiles (x0, y0, x1, y1) in pixels for every scale, largest first, without the whole
+    image itself and without repeats (a square photo has no 1.0 tiles)."""
+    tiles: list[tuple[int, int, int, int]] = []
+    for fraction in crowd.tile_fractions:
+        side = round(fraction * min(width, height))
+        if side < crowd.min_tile_px:
+            continue
+        for y0 in _starts(height, side, crowd.overlap):
+            for x0 in _starts(width, side, crowd.overlap):
+                tile = (x0, y0, min(x0 + side, width), min(y0 + side, height))
+                if tile != (0, 0, width, height) and tile not in tiles:
+                    tiles.append(tile)
+    return tuple(tiles)
+
+
+def _to_image(pose: PoseResult, window: tuple[int, int, int, int], image_size: tuple[int, int]) -> PoseResult:
+    """A pose found in ``window`` (x0, y0, x1, y1 of the image, whatever size it was
+    resized to) as a pose of the whole image."""
+    x0, y0, x1, y1 = window
+    width, height = image_size
+    tile_w, tile_h = x1 - x0, y1 - y0
+    lm = np.empty((pose.landmarks.shape[0], 3), np.float32)  # (33, 3)
+    lm[:, 0] = (x0 + pose.landmarks[:, 0] * tile_w) / width
+    lm[:, 1] = (y0 + pose.landmarks[:, 1] * tile_h) / height
+    lm[:, 2] = pose.landmarks[:, 2] * tile_w / width  # z is on x's scale
+    mask = None
+    if pose.segmentation_mask is not None:
+        mask = np.zeros((height, width), np.uint8)
+        mask[y0:y1, x0:x1] = cv2.resize(pose.segmentation_mask, (tile_w, tile_h), interpolation=cv2.INTER_LINEAR)
+    return PoseResult(
+        landmarks=lm,
+        visibility=pose.visibility,
+        presence=pose.presence,
+        world_landmarks=pose.world_landmarks,
+        image_size=image_size,
+        segmentation_mask=mask,
+    )
+
+
+def _cut_by_inner_edge(pose: PoseResult, window: tuple[int, int, int, int], crowd: CrowdSettings) -> bool:
+    """Whether an in-frame torso point of this (image-coordinate) pose lies on or beyond an
+    edge of ``window`` that is inside the image (an image border cuts nobody: plain mode
+    sees the same border)."""
+    x0, y0, x1, y1 = window
+    width, height = pose.image_size
+    margin = crowd.edge_margin * max(x1 - x0, y1 - y0)
+    torso = pose.landmarks_px[_TORSO][pose.presence[_TORSO] >= 0.5]  # (k, 2)
+    if torso.size == 0:
+        return True  # no torso point in the frame: nothing to stand on
+    x, y = torso[:, 0], torso[:, 1]
+    return bool(
+        (x0 > 0 and np.any(x < x0 + margin))
+        or (y0 > 0 and np.any(y < y0 + margin))
+        or (x1 < width and np.any(x > x1 - margin))
+        or (y1 < height and np.any(y > y1 - margin))
+    )
+
+
+def _resized(rgb: np.ndarray, long_side: int | None) -> np.ndarray:
+    """``rgb`` scaled to ``long_side`` pixels on its long side (None: as it is), contiguous."""
+    height, width = rgb.shape[:2]
+    factor = 1.0 if long_side is None else long_side / max(width, height)
+    if abs(factor - 1.0) < 0.01:
+        return np.ascontiguousarray(rgb)
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    interpolation = cv2.INTER_AREA if factor < 1.0 else cv2.INTER_LINEAR  # AREA avoids aliasing
+    return cv2.resize(rgb, size, interpolation=interpolation)
+
+
+_REFINE_SIDE_PX = 256  # the landmark model's input size
+
+
+# --- The search ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    pose: PoseResult
+    score: float
+    source: Source
+
+
+class CrowdSearch:
+    """Everyone in a photo: whole image + tiles at two scales + one confirmation crop per
+    person found in a tile. Thread-safe if the estimators are (IMAGE mode ones are)."""
+
+    def __init__(
+        self,
+        estimator_for: Callable[[PoseSettings], Detector],
+        settings: PoseSettings,
+        crowd: CrowdSettings = CrowdSettings(),
+    ) -> None:
+        self.settings = settings
+        self.crowd = crowd
+        self._estimator_for = estimator_for
+        self.calls = 0  # landmarker calls made by this search object (tests, benchmarks)
+
+    def _detect(self, rgb: np.ndarray, max_poses: int) -> tuple[PoseResult, ...]:
+        self.calls += 1
+        return self._estimator_for(replace(self.settings, max_poses=max_poses)).detect(rgb)
+
+    def find(self, rgb: np.ndarray) -> tuple[FoundPerson, ...]:
+        """Everyone found in an (H, W, 3) uint8 RGB image, left to right, at most
+        ``settings.max_poses`` (the best supported when there are more)."""
+        if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+            raise ValueError(f"expected an (H, W, 3) uint8 RGB array, got {rgb.shape} {rgb.dtype}")
+        height, width = rgb.shape[:2]
+        size = (width, height)
+
+        # Whole-image poses are plain mode's output and are kept as they are.
+        kept = [_Candidate(p, support_score(p), "whole") for p in self._detect(rgb, self.settings.max_poses)]
+
+        tile_poses: list[_Candidate] = []
+        for window in tile_grid(width, height, self.crowd):
+            x0, y0, x1, y1 = window
+            tile = rgb[y0:y1, x0:x1]
+            if self.crowd.tile_side_px is not None and max(tile.shape[:2]) < self.crowd.tile_side_px:
+                tile = _resized(tile, self.crowd.tile_side_px)
+            for found in self._detect(tile, self.settings.max_poses):
+                pose = _to_image(found, window, size)
+                score = support_score(pose)
+                if (
+                    score >= self.crowd.min_score
+                    and not _cut_by_inner_edge(pose, window, self.crowd)
+                    and plausible(pose, self.crowd.limb_ratio_range)
+                ):
+                    tile_poses.append(_Candidate(pose, score, "tile"))
+
+        # Greedy merge: best supported first; a pose as similar as one person to a kept
+        # one is that person again. Whole-image poses were kept first so they win.
+        for candidate in sorted(tile_poses, key=lambda c: -c.score):
+            if all(pose_similarity(candidate.pose, k.pose) < self.crowd.merge_similarity for k in kept):
+                kept.append(candidate)
+
+        if self.crowd.confirm:
+            confirmed = (self._confirmed(rgb, c) if c.source == "tile" else c for c in kept)
+            kept = _merge_again([c for c in confirmed if c is not None], self.crowd.merge_similarity)
+        best = sorted(kept, key=lambda c: -c.score)[: self.settings.max_poses]
+        by_pose = {id(c.pose): c for c in best}
+        return tuple(
+            FoundPerson(pose=p, bbox_px=pose_bbox_px(p), score=by_pose[id(p)].score, source=by_pose[id(p)].source)
+            for p in left_to_right([c.pose for c in best])
+        )
+
+    def _confirmed(self, rgb: np.ndarray, candidate: _Candidate) -> _Candidate | None:
+        """The person re-run alone on a square crop centred on them (as BlazePose tracks a
+        person): None when they are not found again as the same person, else the better
+        supported of the tile pose and the refined one if ``keep_refined``, else the tile pose."""
+        height, width = rgb.shape[:2]
+        x0, y0, x1, y1 = _visible_box_px(candidate.pose)
+        half = self.crowd.refine_scale * max(x1 - x0, y1 - y0) / 2
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        window = (
+            max(0, round(cx - half)),
+            max(0, round(cy - half)),
+            min(width, round(cx + half)),
+            min(height, round(cy + half)),
+        )
+        if window[2] - window[0] < 8 or window[3] - window[1] < 8:
+            return None
+        # The landmark model's input is 256 px; a crop of that size loses nothing it could use.
+        crop = _resized(rgb[window[1] : window[3], window[0] : window[2]], _REFINE_SIDE_PX)
+        poses = [_to_image(p, window, (width, height)) for p in self._detect(crop, self.crowd.confirm_max_poses)]
+        if not poses:
+            return None
+        similarity, pose = max(((pose_similarity(p, candidate.pose), p) for p in poses), key=lambda sp: sp[0])
+        if similarity < self.crowd.confirm_similarity:
+            return None
+        score = support_score(pose)
+        if self.crowd.keep_refined and score > candidate.score and plausible(pose, self.crowd.limb_ratio_range):
+            return _Candidate(pose, score, "refined")
+        return candidate
+
+
+def _merge_again(candidates: Sequence[_Candidate], threshold: float) -> list[_Candidate]:
+    """A refined pose can land on a person another pose already stands for: keep the first
+    of each such pair in the given order (whole-image poses come first)."""
+    kept: list[_Candidate] = []
+    for candidate in candidates:
+        if all(pose_similarity(candidate.pose, k.pose) < threshold for k in kept):
+            kept.append(candidate)
+    return kept

@@ -1,0 +1,223 @@
+"""The "find everyone" search (pose_core.crowd) with the real model on real photos: people
+pasted on real backgrounds (tests/scenes.py) are found where they were pasted, once each,
+numbered left to right; photos with nobody get nobody."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+from skimage import data
+
+from pose_core.crowd import (
+    CrowdSearch,
+    CrowdSettings,
+    FoundPerson,
+    pose_bbox_px,
+    pose_similarity,
+    tile_grid,
+)
+from pose_core.inference import PoseEstimator
+from pose_core.types import PoseResult, PoseSettings
+from tests.scenes import (
+    REPO_ROOT,
+    Scene,
+    background,
+    background_canvas,
+    make_scene,
+    match,
+    paste,
+    portraits,
+    reference_poses,
+)
+
+CROWD = PoseSettings(model="full", max_poses=6)
+CANVAS = (1280, 720)  # big enough that plain mode misses people of ~200 px, small enough to be quick
+
+
+class Estimators:
+    """One real estimator per settings, like the app's cache."""
+
+    def __init__(self) -> None:
+        self.by_settings: dict[PoseSettings, PoseEstimator] = {}
+
+    def __call__(self, settings: PoseSettings) -> PoseEstimator:
+        if settings not in self.by_settings:
+            self.by_settings[settings] = PoseEstimator(settings)
+        return self.by_settings[settings]
+
+
+@pytest.fixture(scope="module")
+def estimators() -> Iterator[Estimators]:
+    cache = Estimators()
+    yield cache
+    for estimator in cache.by_settings.values():
+        estimator.close()
+
+
+@pytest.fixture(scope="module")
+def search(estimators: Estimators) -> CrowdSearch:
+    return CrowdSearch(estimators, CROWD)
+
+
+@pytest.fixture(scope="module")
+def references(estimators: Estimators) -> tuple[PoseResult, ...]:
+    return reference_poses(estimators(PoseSettings(model="full", max_poses=1)).detect)
+
+
+@pytest.fixture(scope="module")
+def group(references: tuple[PoseResult, ...]) -> Scene:
+    """Three people, head and torso 180-240 px tall, at different heights in the picture,
+    on scikit-image's coffee photo at 720p."""
+    canvas = background_canvas("coffee", CANVAS)
+    people = tuple(
+        paste(canvas, portraits()[i % 2], references[i % 2], x, y, height)
+        for i, (x, y, height) in enumerate([(80, 300, 240), (520, 60, 200), (940, 420, 180)])
+    )
+    return Scene(canvas, people, "coffee")
+
+
+@pytest.fixture(scope="module")
+def group_found(search: CrowdSearch, group: Scene) -> tuple[FoundPerson, ...]:
+    return search.find(group.rgb)
+
+
+def test_pasted_people_are_found_where_they_were_pasted(group: Scene, group_found: tuple[FoundPerson, ...]) -> None:
+    pairs = match([p.pose for p in group_found], group.people)
+    assert len(group_found) == len(group.people) == 3
+    assert sorted(j for _, j, _ in pairs) == [0, 1, 2]  # everyone matched by a different pose
+    assert all(score >= 0.5 for _, _, score in pairs), pairs  # COCO's "correct pose" line
+    for i, j, _ in pairs:
+        px0, py0, px1, py1 = group.people[j].box
+        for x, y in group_found[i].pose.landmarks_px[[0, 11, 12]]:  # nose and shoulders
+            assert px0 <= x <= px1 and py0 <= y <= py1
+        x0, y0, x1, y1 = group_found[i].bbox_px  # the box (with guessed hips below) overlaps the paste
+        assert x0 < px1 and px0 < x1 and y0 < py1 and py0 < y1
+
+
+def test_it_finds_people_plain_mode_misses(estimators: Estimators, group: Scene) -> None:
+    """Why the search exists: at 720p the detector alone misses people ~200 px tall."""
+    plain = estimators(CROWD).detect(group.rgb)
+    assert len([s for _, _, s in match(plain, group.people) if s >= 0.5]) < len(group.people)
+
+
+def test_found_people_are_poses_of_the_whole_image(group: Scene, group_found: tuple[FoundPerson, ...]) -> None:
+    height, width = group.rgb.shape[:2]
+    for person in group_found:
+        assert person.pose.image_size == (width, height)
+        assert person.source in {"whole", "tile", "refined"}
+        assert 0.0 <= person.score <= 1.0
+        assert person.bbox_px == pose_bbox_px(person.pose)
+        assert 0 <= person.bbox_px[0] < person.bbox_px[2] <= width
+        assert 0 <= person.bbox_px[1] < person.bbox_px[3] <= height
+        assert not person.pose.landmarks.flags.writeable
+        # World landmarks are metric and do not depend on the crop: hips stay at the origin.
+        hips = person.pose.world_landmarks[[23, 24]].mean(axis=0)
+        assert np.linalg.norm(hips) < 0.05
+
+
+def test_people_are_numbered_left_to_right_and_the_same_each_run(
+    search: CrowdSearch, group: Scene, group_found: tuple[FoundPerson, ...]
+) -> None:
+    torso_x = [float(p.pose.landmarks[[11, 12, 23, 24], 0].mean()) for p in group_found]
+    assert torso_x == sorted(torso_x)
+    pasted_order = sorted(range(3), key=lambda j: group.people[j].box[0])
+    matched = {i: j for i, j, _ in match([p.pose for p in group_found], group.people)}
+    assert [matched[i] for i in range(3)] == pasted_order  # person k is the k-th from the left
+
+    again = search.find(group.rgb)
+    assert [np.array_equal(a.pose.landmarks, b.pose.landmarks) for a, b in zip(group_found, again, strict=True)] == [
+        True
+    ] * 3
+
+
+def test_one_person_is_reported_once_and_as_plain_mode_sees_them(
+    estimators: Estimators, search: CrowdSearch, references: tuple[PoseResult, ...]
+) -> None:
+    """A large person is seen by the whole image and by several tiles: one person, and
+    exactly plain mode's pose (single-person photos must not get worse)."""
+    scene = make_scene(np.random.default_rng(0), references, [520], size=CANVAS, background_name="grass")
+    plain = estimators(CROWD).detect(scene.rgb)
+    found = search.find(scene.rgb)
+    assert len(plain) == 1 and len(found) == 1
+    assert found[0].source == "whole"
+    assert np.array_equal(found[0].pose.landmarks, plain[0].landmarks)
+
+
+def test_a_portrait_photo_gives_exactly_plain_modes_pose(estimators: Estimators, search: CrowdSearch) -> None:
+    astronaut = data.astronaut()
+    found = search.find(astronaut)
+    plain = estimators(CROWD).detect(astronaut)
+    assert len(found) == len(plain) == 1
+    assert np.array_equal(found[0].pose.landmarks, plain[0].landmarks)
+
+
+@pytest.mark.parametrize("name", ["rocket", "cell", "retina", "brick"])
+def test_a_photo_with_nobody_gets_nobody(estimators: Estimators, search: CrowdSearch, name: str) -> None:
+    """rocket, cell and retina each gave tile poses with high scores before people found in
+    tiles had to be found again on a crop around them."""
+    for rgb in (background(name), background_canvas(name, CANVAS)):
+        assert search.find(rgb) == ()
+        assert len(estimators(CROWD).detect(rgb)) == 0  # plain mode agrees: nobody
+
+
+def test_never_more_than_max_poses_keeping_the_best(
+    estimators: Estimators, group: Scene, group_found: tuple[FoundPerson, ...]
+) -> None:
+    two = CrowdSearch(estimators, PoseSettings(model="full", max_poses=2)).find(group.rgb)
+    assert len(two) == 2
+    best = sorted(group_found, key=lambda p: -p.score)[:2]
+    assert sorted(p.score for p in two) == pytest.approx(sorted(p.score for p in best), abs=0.05)
+
+
+def test_pose_similarity_tells_the_same_person_from_a_neighbour(
+    group: Scene, group_found: tuple[FoundPerson, ...]
+) -> None:
+    a, b, _ = (p.pose for p in group_found)
+    assert pose_similarity(a, a) == pytest.approx(1.0)
+    assert pose_similarity(a, b) == pytest.approx(pose_similarity(b, a))
+    assert pose_similarity(a, b) < CrowdSettings().merge_similarity / 3
+    # The same pose moved by 1/10 of its torso (shoulder width) is still the same person.
+    shoulder_width = abs(a.landmarks[11, 0] - a.landmarks[12, 0])
+    moved = PoseResult(
+        landmarks=a.landmarks + np.array([0.1 * shoulder_width, 0.0, 0.0], np.float32),
+        visibility=a.visibility,
+        presence=a.presence,
+        world_landmarks=a.world_landmarks,
+        image_size=a.image_size,
+    )
+    assert 0.5 < pose_similarity(a, moved) < 1.0
+
+
+@pytest.mark.parametrize(
+    ("size", "count"),
+    [((1920, 1080), 11), ((1280, 720), 11), ((512, 512), 4), ((480, 360), 8), ((200, 150), 0)],
+)
+def test_tile_layout_follows_the_image_size(size: tuple[int, int], count: int) -> None:
+    """Tiles scale with the short side, so a 16:9 photo costs the same at any resolution;
+    tiles under CrowdSettings.min_tile_px are skipped."""
+    width, height = size
+    tiles = tile_grid(width, height)
+    assert len(tiles) == count
+    covered = np.zeros((height, width), bool)
+    for x0, y0, x1, y1 in tiles:
+        assert 0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height
+        assert (x0, y0, x1, y1) != (0, 0, width, height)
+        covered[y0:y1, x0:x1] = True
+    assert covered.all() or not tiles
+
+
+def test_settings_are_checked() -> None:
+    with pytest.raises(ValueError, match="tile_fractions"):
+        CrowdSettings(tile_fractions=(2.0,))
+    with pytest.raises(ValueError, match="overlap"):
+        CrowdSettings(overlap=0.95)
+
+
+def test_the_search_imports_neither_mediapipe_nor_streamlit() -> None:
+    code = "import sys, pose_core.crowd; print(sorted({'mediapipe', 'streamlit'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
