@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TextIO
 
 from pose_core import __version__
+from pose_core.analysis import EstimatorPool, analyze_image
 from pose_core.angles import pose_angles
 from pose_core.drawing import DrawStyle, draw_overlay
 from pose_core.errors import (
@@ -30,7 +31,6 @@ from pose_core.errors import (
 )
 from pose_core.export import ImageRecord, series_table, table_csv, to_csv, to_json, unique_names, video_json
 from pose_core.images import SUPPORTED_EXTENSIONS, encode_png
-from pose_core.inference import PoseEstimator
 from pose_core.models import VARIANTS, ResolvedModel, download_model, get_variant, resolve_model
 from pose_core.smoothing import METHODS, Smoothing
 from pose_core.types import CONFIDENCE_FIELDS, MAX_POSES_LIMIT, PoseSettings
@@ -113,6 +113,7 @@ def _settings(args: argparse.Namespace) -> PoseSettings:
         model=args.model,
         max_poses=args.max_poses,
         **{name: getattr(args, name) for name in CONFIDENCE_FIELDS},
+        crowd=args.crowd,
     )
 
 
@@ -131,10 +132,10 @@ def analyze(args: argparse.Namespace) -> int:
     records: list[ImageRecord] = []
     overlay_names = unique_names(sources, ".overlay.png")
     progress = Progress(len(sources), "analyze")
-    with PoseEstimator(settings, model) as estimator:
+    with EstimatorPool() as estimators:
         for n, source in enumerate(sources, start=1):
             try:
-                image, analysis = estimator.analyze(source)
+                image, analysis = analyze_image(source, settings, estimators)
             except ImageLoadError as exc:
                 records.append(ImageRecord(source=source, analysis=None, error=str(exc)))
             else:
@@ -150,7 +151,7 @@ def analyze(args: argparse.Namespace) -> int:
     progress.close()
 
     if args.json:
-        _write(args.json, to_json(records, settings, estimator.model))
+        _write(args.json, to_json(records, settings, model))
     if args.csv:
         _write(args.csv, to_csv(records))
     failed = [r for r in records if r.error]
@@ -219,6 +220,12 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
             metavar="P",
             help=f"minimum {what} confidence, 0-1 (default {getattr(DEFAULTS, field)})",
         )
+    p.add_argument(
+        "--crowd",
+        action="store_true",
+        help="find everyone: search the picture at several scales for groups, crowds and people far away "
+        "(several times slower; use with --max-poses N)",
+    )
     p.add_argument("--json", metavar="FILE", help="write JSON here ('-' for stdout)")
     p.add_argument("--csv", metavar="FILE", help="write the landmark table as CSV here ('-' for stdout)")
 

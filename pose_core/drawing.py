@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from pose_core.angles import HEADLINE_ANGLES, SPEC_BY_NAME, AngleKind, AngleReading
+from pose_core.crowd import pose_bbox_px
 from pose_core.schema import BONES, index_of
 from pose_core.types import PoseResult
 
@@ -29,6 +30,7 @@ class DrawStyle:
     show_mask: bool = False
     show_angles: bool = False
     angle_names: tuple[str, ...] = HEADLINE_ANGLES  # which arcs show_angles draws
+    number_people: bool = True  # with two or more people, draw each one's number beside them
 
     def sizes(self, width: int, height: int) -> tuple[int, int]:
         base = max(1.0, min(width, height) / 300.0)
@@ -94,7 +96,27 @@ def draw_overlay(
     if style.show_angles and angles is not None:
         for pose, readings in zip(poses, angles, strict=False):
             _draw_angle_arcs(canvas, pose, readings, style, thickness)
+    if style.number_people and len(poses) > 1:
+        for number, pose in enumerate(poses, start=1):
+            _draw_number(canvas, pose, number)
     return canvas
+
+
+def _draw_number(canvas: np.ndarray, pose: PoseResult, number: int) -> None:
+    """The person's number (as in the tabs, tables and exports) in a dark box just above
+    their head, sized with them and never smaller than a readable 14 px."""
+    x0, y0, x1, y1 = pose_bbox_px(pose)
+    text = str(number)
+    scale = max(0.65, (y1 - y0) / 220)  # FONT_HERSHEY_SIMPLEX is ~22 px tall at scale 1
+    weight = max(1, round(scale * 2))
+    (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, weight)
+    pad = max(3, th // 3)
+    height, width = canvas.shape[:2]
+    left = int(np.clip((x0 + x1) / 2 - tw / 2 - pad, 0, max(0, width - tw - 2 * pad)))
+    top = int(np.clip(y0 - th - base - 3 * pad, 0, max(0, height - th - base - 2 * pad)))
+    cv2.rectangle(canvas, (left, top), (left + tw + 2 * pad, top + th + base + 2 * pad), (20, 20, 20), -1)
+    origin = (left + pad, top + pad + th)
+    cv2.putText(canvas, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), weight, cv2.LINE_AA)
 
 
 def _draw_parts(

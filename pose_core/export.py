@@ -18,6 +18,7 @@ import pandas as pd
 
 from pose_core import __version__
 from pose_core.angles import AngleReading, definitions, pose_angles
+from pose_core.crowd import pose_bbox_px, support_score
 from pose_core.models import ResolvedModel
 from pose_core.motion import ROM_MIN_CONFIDENCE, angle_series, range_of_motion
 from pose_core.schema import LANDMARKS, NAMES, NUM_LANDMARKS
@@ -230,9 +231,13 @@ def angle_dict(reading: AngleReading) -> dict[str, object]:
     }
 
 
-def pose_dict(pose: PoseResult, angles: Sequence[AngleReading] | None = None) -> dict[str, object]:
-    """One pose as JSON data; ``angles`` if already computed (else computed here)."""
+def pose_dict(pose: PoseResult, person: int, angles: Sequence[AngleReading] | None = None) -> dict[str, object]:
+    """One pose as JSON data: ``person`` is its number in every view (1 = leftmost in a
+    photo; a tracked identity in a video); ``angles`` if already computed."""
     return {
+        "person": person,
+        "bbox": [round(v, 1) for v in pose_bbox_px(pose)],
+        "confidence": _num(support_score(pose), 4),
         "landmarks": [
             {
                 "index": lm.index,
@@ -265,7 +270,7 @@ def image_dict(record: ImageRecord) -> dict[str, object]:
         "height": analysis.height if analysis else None,
         "error": record.error,
         "overlay": record.overlay,
-        "poses": [pose_dict(p) for p in record.poses],
+        "poses": [pose_dict(p, k) for k, p in enumerate(record.poses, start=1)],
     }
 
 
@@ -306,7 +311,9 @@ def video_json_dict(
             {
                 "index": int(series.frame_index[t]),
                 "time_s": round(float(series.time_s[t]), 6),
-                "poses": [pose_dict(p) for p in series.poses_at(t)],
+                "poses": [
+                    pose_dict(pose, k + 1) for k in range(series.people) if (pose := series.pose(t, k)) is not None
+                ],
             }
             for t in range(len(series))
         ],

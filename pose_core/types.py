@@ -57,6 +57,7 @@ class PoseSettings:
     min_presence_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
     segmentation_masks: bool = False
+    crowd: bool = False  # "find everyone": the multi-scale search of pose_core.crowd
 
     def __post_init__(self) -> None:
         get_variant(self.model)  # raises ModelError listing the valid names
@@ -69,6 +70,12 @@ class PoseSettings:
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
+
+    @property
+    def landmarker(self) -> PoseSettings:
+        """The settings a landmarker is built from: crowd mode is a search over the
+        same landmarkers, so with and without it they share one."""
+        return replace(self, crowd=False) if self.crowd else self
 
 
 CONFIDENCE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(PoseSettings) if f.name.startswith("min_"))

@@ -228,3 +228,30 @@ def test_a_video_cut_short_is_written_as_far_as_it_goes_with_its_own_exit_status
     video = json.loads(out_json.read_text())["video"]
     assert video["complete"] is False and video["header_frames"] == 40 and 0 < video["frames"] < 40
     assert "only partly analysed" in capsys.readouterr().err
+
+
+def test_crowd_mode_finds_a_group_numbers_it_left_to_right_and_says_so(tmp_path):
+    from pose_core.inference import PoseEstimator  # noqa: PLC0415
+    from pose_core.types import PoseSettings  # noqa: PLC0415
+    from tests.scenes import background_canvas, paste, portraits, reference_poses  # noqa: PLC0415
+
+    with PoseEstimator(PoseSettings()) as plain:
+        references = reference_poses(plain.detect)
+    canvas = background_canvas("coffee", (1280, 720))
+    for i, (x, y, height) in enumerate([(80, 300, 240), (520, 60, 200), (940, 420, 180)]):
+        paste(canvas, portraits()[i % 2], references[i % 2], x, y, height)
+    (tmp_path / "group.jpg").write_bytes(encode(canvas))
+
+    def people(*options: str) -> tuple[dict, list[dict]]:
+        out = tmp_path / "out.json"
+        assert main(["analyze", str(tmp_path / "group.jpg"), "--max-poses", "6", *options, "--json", str(out)]) == 0
+        doc = json.loads(out.read_text())
+        return doc["settings"], doc["images"][0]["poses"]
+
+    settings, crowd = people("--crowd")
+    assert settings["crowd"] is True and len(crowd) == 3
+    assert [p["person"] for p in crowd] == [1, 2, 3]
+    centres = [(p["bbox"][0] + p["bbox"][2]) / 2 for p in crowd]
+    assert centres == sorted(centres) and all(0 < p["confidence"] <= 1 for p in crowd)
+    settings, plain_people = people()
+    assert settings["crowd"] is False and len(plain_people) < 3

@@ -7,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from pose_core.inference import PoseEstimator, VideoPoseEstimator
+from pose_core.types import PoseSettings
 from tests.conftest import REPO, encode
 from ui import state
 from ui.text import md_escape
@@ -190,7 +191,7 @@ VIDEO_PAGE = "pages/video_analysis.py"
 
 @pytest.fixture(scope="module")
 def slide_mp4(astronaut_rgb) -> bytes:
-    from tests.test_video import encode_clip, stage
+    from tests.helpers import encode_clip, stage
 
     return encode_clip([stage(astronaut_rgb, t) for t in range(12)])
 
@@ -240,7 +241,7 @@ def test_a_broken_video_gets_a_clear_message(video_detect_calls):
 
 
 def test_a_video_over_the_limits_is_refused_with_the_limits(video_detect_calls):
-    from tests.test_video import encode_clip
+    from tests.helpers import encode_clip
 
     wide = encode_clip([np.full((16, 2000, 3), 90, np.uint8)] * 2)
     at = open_page(VIDEO_PAGE)
@@ -288,3 +289,21 @@ def test_a_batch_over_the_limits_analyses_what_fits_and_names_the_rest(
     assert "first 2 of 3 images" in warning and "landscape\\.jpg" in warning and "command line" in warning
     assert at.dataframe[0].value["file"].tolist() == ["astronaut.png", "hopper.jpg"]
     assert len(detect_calls) == 2
+
+
+def test_more_than_one_person_turns_find_everyone_on_and_a_group_gets_numbered_tabs(detect_calls):
+    from tests.scenes import background_canvas, paste, portraits, reference_poses  # noqa: PLC0415
+
+    with PoseEstimator(PoseSettings()) as plain:
+        references = reference_poses(plain.detect)
+    canvas = background_canvas("coffee", (1280, 720))
+    for i, (x, y, height) in enumerate([(80, 300, 240), (520, 60, 200), (940, 420, 180)]):
+        paste(canvas, portraits()[i % 2], references[i % 2], x, y, height)
+
+    at = open_page()
+    assert not at.toggle(key=f"{state.CROWD}-off").value  # one person: plain mode
+    at.number_input(key=state.MAX_POSES).set_value(4).run()
+    assert at.toggle(key=f"{state.CROWD}-on").value  # several: find everyone, by default
+    upload(at, ("group.jpg", encode(canvas), "image/jpeg"))
+    assert [t.label for t in at.tabs] == ["Person 1", "Person 2", "Person 3"]
+    assert any("search" in c.value and "3 person(s)" in c.value for c in at.caption)  # the time it took

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
+from pose_core.analysis import analyze_image
 from pose_core.errors import ImageLoadError
 from pose_core.images import decode_preview, encode_jpeg, fit_within
 from pose_core.inference import PoseEstimator
@@ -28,6 +29,7 @@ CAMERA = "camera"
 OPEN_IMAGE = "open_image"
 MODEL = "model"
 MAX_POSES = "max_poses"
+CROWD = "crowd"  # the key ends in -on or -off: the toggle's default follows Max people
 SEGMENTATION = "segmentation"
 VISIBILITY_THRESHOLD = "visibility_threshold"
 JOINT_COLOR = "joint_color"
@@ -39,13 +41,18 @@ DISPLAY_MAX_SIDE = 1600  # on-screen copies; landmarks and exports keep full res
 
 
 @st.cache_resource(max_entries=6, show_spinner="Loading the pose model...")
-def get_estimator(settings: PoseSettings) -> PoseEstimator:
-    """One IMAGE-mode landmarker per settings, shared by every session of this server.
+def _estimator(settings: PoseSettings) -> PoseEstimator:
+    """One IMAGE-mode landmarker per landmarker settings, shared by every session of this server.
 
     NOTE: safe to share: MediaPipe serialises calls into one Tasks landmarker, and
     IMAGE mode keeps no state between images (VIDEO mode would, and must not be shared).
     """
     return PoseEstimator(settings)
+
+
+def get_estimator(settings: PoseSettings) -> PoseEstimator:
+    """The shared landmarker for ``settings`` (with and without crowd mode: the same one)."""
+    return _estimator(settings.landmarker)
 
 
 @dataclass(frozen=True, eq=False)
@@ -94,14 +101,14 @@ def analyze_bytes(data: bytes, settings: PoseSettings, digest: str | None = None
     key = (digest, settings)
     if (kept := _image_results().get(key)) is not None:
         return kept
-    estimator = get_estimator(settings)
+    model = get_estimator(settings).model
     try:
-        image, analysis = estimator.analyze(data, max_decode_pixels=APP_DECODE_PIXELS)
+        image, analysis = analyze_image(data, settings, get_estimator, max_decode_pixels=APP_DECODE_PIXELS)
     except ImageLoadError as exc:
-        outcome = Outcome(digest, None, None, f"{exc}.", estimator.model, settings)
+        outcome = Outcome(digest, None, None, f"{exc}.", model, settings)
     else:
         display = encode_jpeg(fit_within(image.rgb, DISPLAY_MAX_SIDE), quality=90)
-        outcome = Outcome(digest, analysis, display, None, estimator.model, settings)
+        outcome = Outcome(digest, analysis, display, None, model, settings)
     _image_results().put(key, outcome, outcome.nbytes)
     return outcome
 

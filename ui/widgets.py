@@ -70,6 +70,15 @@ def settings_sidebar_ui(segmentation: bool = True) -> tuple[PoseSettings, DrawSt
             help="The model is trained on one person per image. It finds few people in crowds, "
             "and misses or merges people who overlap or stand close together.",
         )
+        many = int(max_poses) > 1
+        crowd = st.toggle(
+            "Find everyone (slower)",
+            value=many,
+            key=f"{state.CROWD}-{'on' if many else 'off'}",
+            help="Searches the picture at several scales, so people in groups, crowds and far from the camera "
+            "are found too; several times slower. Still missed: people smaller than about a quarter of the "
+            "picture's height (head to feet), and people mostly hidden behind others.",
+        )
         with st.expander("Confidence thresholds"):
             detection = st.slider(
                 "Person detection",
@@ -126,6 +135,7 @@ def settings_sidebar_ui(segmentation: bool = True) -> tuple[PoseSettings, DrawSt
         min_presence_confidence=presence,
         min_tracking_confidence=tracking,
         segmentation_masks=masks,
+        crowd=crowd,
     )
     style = DrawStyle(
         joint_color=_hex_to_rgb(joint_color),
