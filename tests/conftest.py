@@ -1,9 +1,9 @@
-"""Shared fixtures: real photos that packages ship, images the tests make, and one real
-landmarker per model for the whole session (creating one takes ~0.1 s, but hundreds add up)."""
+"""Shared fixtures: real photos that packages ship, images and clips the tests make, and
+one real landmarker per model for the whole session (creating one takes ~0.1 s, but
+hundreds add up). Plain factories live in ``tests/helpers.py``."""
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,19 +11,13 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 import pytest
-from PIL import Image
 from skimage import data
 
 from pose_core.inference import PoseEstimator
 from pose_core.types import PoseSettings
+from tests.helpers import FRAMES, REPO, encode, encode_clip, stage
 
-REPO = Path(__file__).resolve().parents[1]
-
-
-def encode(rgb: np.ndarray, fmt: str = "JPEG", **params: object) -> bytes:
-    buf = io.BytesIO()
-    Image.fromarray(rgb).save(buf, format=fmt, **params)
-    return buf.getvalue()
+__all__ = ["REPO", "encode"]  # still importable from here by older test files
 
 
 @pytest.fixture(scope="session")
@@ -49,6 +43,21 @@ def no_person_rgb() -> np.ndarray:
     y, x = np.mgrid[0:360, 0:480]
     rgb = np.stack([x * 255 // 479, y * 255 // 359, np.full_like(x, 120)], axis=2)
     return rgb.astype(np.uint8)
+
+
+@pytest.fixture(scope="session")
+def slide_clip(astronaut_rgb: np.ndarray) -> bytes:
+    """The astronaut sliding right across a grey stage (``tests.helpers.stage``): FRAMES
+    frames of 480x360 at FPS, H.264 MP4 with its index at the end, as PyAV writes it."""
+    return encode_clip([stage(astronaut_rgb, t) for t in range(FRAMES)])
+
+
+@pytest.fixture(scope="session")
+def slide_analysis(slide_clip: bytes):
+    """``analyze_video`` of the slide clip with default settings (the full model)."""
+    from pose_core.video import analyze_video
+
+    return analyze_video(slide_clip)
 
 
 @pytest.fixture(scope="session")

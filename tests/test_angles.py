@@ -7,6 +7,7 @@ import pytest
 
 from pose_core.angles import ANGLE_SPECS, AngleKind, angle_arrays, compute_angles, definitions, inclination, joint_angle
 from pose_core.schema import index_of
+from tests.helpers import STICK_FIGURE, make_pose
 
 
 @pytest.mark.parametrize(
@@ -44,43 +45,31 @@ def test_inclination_is_measured_from_up_with_y_pointing_down():
 
 
 def _standing_pose() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A stick figure in pixels (y down): straight legs, right elbow at 90 degrees."""
-    px = np.full((33, 2), np.nan)
-    points = {
-        "left_shoulder": (60, 100),
-        "right_shoulder": (40, 100),
-        "left_hip": (58, 200),
-        "right_hip": (42, 200),
-        "left_elbow": (60, 150),
-        "left_wrist": (60, 200),  # arm hanging straight down
-        "right_elbow": (40, 150),
-        "right_wrist": (90, 150),  # forearm horizontal: 90 degrees
-        "left_knee": (58, 300),
-        "left_ankle": (58, 400),
-        "left_foot_index": (78, 400),
-        "right_knee": (42, 300),
-        "right_ankle": (42, 400),  # right_foot_index stays missing
-        "left_ear": (55, 60),
-        "right_ear": (45, 60),
-    }
-    for name, xy in points.items():
-        px[index_of(name)] = xy
-    world = np.concatenate([px / 200.0, np.zeros((33, 1))], axis=1)  # same shape, metres, z = 0
-    visibility = np.linspace(0.5, 1.0, 33)
-    return px, world, visibility
+    """tests.helpers' stick figure as compute_angles takes it: pixels, metres and
+    visibilities that rise from 0.5 (nose) to 1.0 (right_foot_index)."""
+    pose = make_pose(STICK_FIGURE, visibility=np.linspace(0.5, 1.0, 33))
+    return pose.landmarks_px.astype(np.float64), pose.world_landmarks.astype(np.float64), pose.visibility
+
+
+def _vector(start: str, end: str) -> np.ndarray:
+    return np.subtract(STICK_FIGURE[end], STICK_FIGURE[start])
 
 
 def test_compute_angles_on_a_stick_figure():
     px, world, visibility = _standing_pose()
     got = {r.name: r for r in compute_angles(px, world, visibility)}
-    assert got["left_elbow"].degrees_2d == pytest.approx(180.0)
-    assert got["right_elbow"].degrees_2d == pytest.approx(90.0)
+    assert got["left_elbow"].degrees_2d == pytest.approx(180.0)  # arm hanging straight
+    assert got["right_elbow"].degrees_2d == pytest.approx(90.0)  # forearm horizontal
     assert got["right_elbow"].degrees_3d == pytest.approx(90.0)
-    assert got["left_shoulder"].degrees_2d == pytest.approx(1.1458, abs=1e-3)  # arm along the trunk
+    # The upper arm hangs straight down; the trunk's side leans in by 2 px over 100 px.
+    assert tuple(_vector("left_shoulder", "left_elbow")) == (0, 50)
+    assert tuple(_vector("left_shoulder", "left_hip")) == (-2, 100)
+    assert got["left_shoulder"].degrees_2d == pytest.approx(math.degrees(math.atan2(2, 100)))
+    assert got["left_shoulder"].degrees_3d == pytest.approx(math.degrees(math.atan2(2, 100)))
     assert got["left_knee"].degrees_2d == pytest.approx(180.0)
-    assert got["left_ankle"].degrees_2d == pytest.approx(90.0)
-    assert got["trunk_inclination"].degrees_2d == pytest.approx(0.0)
-    assert got["neck"].degrees_2d == pytest.approx(180.0)
+    assert got["left_ankle"].degrees_2d == pytest.approx(90.0)  # foot straight forward from the ankle
+    assert got["trunk_inclination"].degrees_2d == pytest.approx(0.0)  # shoulders right above the hips
+    assert got["neck"].degrees_2d == pytest.approx(180.0)  # ears right above the shoulders
     # A missing landmark gives no number in 2D or 3D.
     assert math.isnan(got["right_ankle"].degrees_2d) and math.isnan(got["right_ankle"].degrees_3d)
     # Confidence is the weakest visibility involved.
@@ -94,7 +83,8 @@ def test_a_limb_pointing_at_the_camera_differs_between_2d_and_3d():
     px[index_of("right_wrist")] = px[index_of("right_elbow")] + [0.0, 5.0]  # foreshortened in the image
     right_elbow = next(r for r in compute_angles(px, world, visibility) if r.name == "right_elbow")
     assert right_elbow.degrees_3d == pytest.approx(90.0)
-    assert right_elbow.difference > 15
+    assert right_elbow.degrees_2d == pytest.approx(180.0)  # in the image, the short forearm hangs down
+    assert right_elbow.difference == pytest.approx(90.0)
 
 
 def test_the_spec_table_covers_both_sides_and_is_written_down():

@@ -130,7 +130,7 @@ def test_a_narrow_window_stacks_and_a_batch_keeps_going(browser, app_url, tmp_pa
 
 
 def test_upload_a_video_and_the_annotated_video_plays(browser, app_url, tmp_path, astronaut_rgb):
-    from tests.test_video import encode_clip, stage
+    from tests.helpers import encode_clip, stage
 
     clip = tmp_path / "slide.mp4"
     clip.write_bytes(encode_clip([stage(astronaut_rgb, t) for t in range(20)]))

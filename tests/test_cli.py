@@ -118,7 +118,7 @@ def test_a_real_process_exits_cleanly_without_tracebacks(photo_dir, tmp_path):
 
 
 def test_video_gives_json_csv_and_an_annotated_mp4(tmp_path, astronaut_rgb, capsys):
-    from tests.test_video import encode_clip, stage
+    from tests.helpers import encode_clip, stage
 
     clip = tmp_path / "slide.mp4"
     clip.write_bytes(encode_clip([stage(astronaut_rgb, t) for t in range(8)]))

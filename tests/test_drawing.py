@@ -7,26 +7,18 @@ import pytest
 from pose_core.angles import compute_angles
 from pose_core.drawing import DrawStyle, draw_overlay
 from pose_core.images import encode_png
-from pose_core.schema import index_of
 from pose_core.types import PoseResult
+from tests.helpers import make_pose
+
+LEFT_ARM = {"left_shoulder": (50, 50), "left_elbow": (50, 150), "left_wrist": (150, 150)}  # a right angle
 
 
-def _pose(visibility: float = 1.0, size: tuple[int, int] = (200, 200)) -> PoseResult:
-    """All landmarks missing except a right-angled left arm."""
-    lm = np.full((33, 3), np.nan, np.float32)
-    lm[index_of("left_shoulder")] = (0.25, 0.25, 0)
-    lm[index_of("left_elbow")] = (0.25, 0.75, 0)
-    lm[index_of("left_wrist")] = (0.75, 0.75, 0)
-    mask = np.zeros(size[::-1], np.uint8)
+def _pose(visibility: float = 1.0) -> PoseResult:
+    """On a 200x200 image, all landmarks missing but a right-angled left arm; the
+    segmentation mask covers the left half of the image."""
+    mask = np.zeros((200, 200), np.uint8)
     mask[:, :100] = 255
-    return PoseResult(
-        landmarks=lm,
-        visibility=np.full(33, visibility, np.float32),
-        presence=np.ones(33, np.float32),
-        world_landmarks=lm.copy(),
-        image_size=size,
-        segmentation_mask=mask,
-    )
+    return make_pose(LEFT_ARM, (200, 200), visibility=visibility, mask=mask)
 
 
 @pytest.fixture
@@ -36,18 +28,21 @@ def grey() -> np.ndarray:
 
 def test_joints_are_red_and_bones_white_by_default(grey):
     out = draw_overlay(grey, [_pose()], DrawStyle(line_thickness=3, joint_radius=6))
-    assert out[150, 50].tolist() == [230, 30, 30]  # the elbow joint
+    assert out[150, 50].tolist() == [230, 30, 30]  # the elbow joint, red
     assert out[100, 50].tolist() == [255, 255, 255]  # midway along shoulder->elbow
     assert out[10, 190].tolist() == [100, 100, 100]  # untouched background
     assert grey[150, 50].tolist() == [100, 100, 100], "the input is not modified"
 
 
 def test_low_visibility_parts_are_faded_not_hidden(grey):
-    out = draw_overlay(grey, [_pose(visibility=0.2)], DrawStyle(visibility_threshold=0.5, faded_opacity=0.3))
-    bone = out[100, 50].astype(int)
-    assert np.all(bone > 100) and np.all(bone < 255)  # between the background and white
-    joint = out[150, 50].astype(int)
-    assert 100 < joint[0] < 230 and joint[1] < 100  # towards red, not fully red
+    style = DrawStyle(visibility_threshold=0.5, faded_opacity=0.3, line_thickness=3, joint_radius=6)
+    out = draw_overlay(grey, [_pose(visibility=0.2)], style)
+
+    def faded(colour: tuple[int, ...]) -> list[float]:  # 30 % of the colour over 70 % of the grey background
+        return [0.3 * c + 0.7 * 100 for c in colour]
+
+    assert out[100, 50].tolist() == pytest.approx(faded((255, 255, 255)), abs=1)  # a bone
+    assert out[150, 50].tolist() == pytest.approx(faded((230, 30, 30)), abs=1)  # the elbow joint
 
 
 def test_style_colours_and_mask_tint(grey):
@@ -63,7 +58,7 @@ def test_style_colours_and_mask_tint(grey):
     out = draw_overlay(grey, [_pose()], style)
     assert out[150, 50].tolist() == [0, 255, 0]
     assert out[100, 50].tolist() == [0, 0, 255]
-    assert out[10, 10].tolist() == [177, 50, 50]  # masked half tinted
+    assert out[10, 10].tolist() == [int(0.5 * 100 + 0.5 * 255), int(0.5 * 100), int(0.5 * 100)]  # half-way to red
     assert out[10, 190].tolist() == [100, 100, 100]  # unmasked half not
 
 

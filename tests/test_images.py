@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from pose_core.images import ImageLoadError, load_image
-from tests.conftest import encode
+from tests.helpers import encode
 
 # For EXIF orientation n, the transform that turns the upright picture into the stored one.
 STORED_FROM_UPRIGHT = {

@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 from mediapipe.tasks.python import BaseOptions, vision
 
+from pose_core.errors import ModelError, SettingsError
 from pose_core.images import load_image
-from pose_core.inference import PoseEstimator
-from pose_core.models import ModelError, resolve_model
+from pose_core.inference import PoseEstimator, VideoPoseEstimator
+from pose_core.models import resolve_model
 from pose_core.types import PoseSettings
-from tests.conftest import REPO
+from tests.helpers import REPO, stage
 
 
 def test_the_astronaut_has_one_pose_with_33_landmarks_in_the_right_places(astronaut_rgb, estimator):
@@ -40,18 +41,48 @@ def test_no_person_is_an_empty_result_not_an_error(no_person_rgb, estimator):
     assert estimator.detect(no_person_rgb) == ()
 
 
-def test_two_people_apart_are_two_poses_when_max_poses_allows(astronaut_rgb, hopper_jpeg, estimator):
-    hopper = load_image(hopper_jpeg).rgb[44:556]  # 512 rows, like the astronaut
-    gap = np.full((512, 256, 3), 255, np.uint8)  # touching portraits are often seen as one person
-    pair = np.concatenate([astronaut_rgb, gap, hopper], axis=1)
+GAP_PX = 256  # touching portraits are often seen as one person
+
+
+@pytest.fixture(scope="module")
+def two_people(astronaut_rgb, hopper_jpeg):
+    """The astronaut and Grace Hopper (cropped to 512 rows) side by side with a white gap,
+    in both orders, and where each one's nose is when found alone."""
+    hopper = load_image(hopper_jpeg).rgb[44:556]
+    gap = np.full((512, GAP_PX, 3), 255, np.uint8)
     with PoseEstimator(PoseSettings(max_poses=2)) as est:
-        poses = est.detect(pair)
-    assert len(poses) == 2
-    assert sorted(p.landmarks_px[0, 0] < 640 for p in poses) == [False, True]  # one nose on each side
-    assert len(estimator.detect(pair)) == 1  # max_poses=1 caps it
+        (astronaut_alone,) = est.detect(astronaut_rgb)
+        (hopper_alone,) = est.detect(hopper)
+        return {
+            "astronaut, hopper": est.detect(np.concatenate([astronaut_rgb, gap, hopper], axis=1)),
+            "hopper, astronaut": est.detect(np.concatenate([hopper, gap, astronaut_rgb], axis=1)),
+            "noses alone": (astronaut_alone.landmarks_px[0], hopper_alone.landmarks_px[0]),
+        }
 
 
-def test_our_results_equal_the_bare_tasks_landmarker_on_the_same_pixels(astronaut_png, estimator):
+def test_two_people_are_numbered_left_to_right(two_people):
+    astronaut_nose, hopper_nose = two_people["noses alone"]
+    shift = np.array([512 + GAP_PX, 0])  # the second portrait's offset on the canvas
+    first, second = two_people["astronaut, hopper"]
+    np.testing.assert_allclose(first.landmarks_px[0], astronaut_nose, atol=12)
+    np.testing.assert_allclose(second.landmarks_px[0], hopper_nose + shift, atol=12)
+
+
+def test_swapping_two_people_swaps_their_numbers(two_people):
+    astronaut_nose, hopper_nose = two_people["noses alone"]
+    shift = np.array([512 + GAP_PX, 0])
+    first, second = two_people["hopper, astronaut"]
+    np.testing.assert_allclose(first.landmarks_px[0], hopper_nose, atol=12)
+    np.testing.assert_allclose(second.landmarks_px[0], astronaut_nose + shift, atol=12)
+
+
+def test_max_poses_caps_the_people_found(astronaut_rgb, hopper_jpeg, estimator):
+    hopper = load_image(hopper_jpeg).rgb[44:556]
+    pair = np.concatenate([astronaut_rgb, np.full((512, GAP_PX, 3), 255, np.uint8), hopper], axis=1)
+    assert len(estimator.detect(pair)) == 1  # the default, max_poses=1
+
+
+def test_our_results_equal_the_bare_tasks_landmarker_on_the_same_pixels(astronaut_png, estimator, tmp_path):
     """Nothing in PoseLab's pre-processing changes what the model sees."""
     loaded = load_image(astronaut_png)
     (ours,) = estimator.detect(loaded.rgb)
@@ -60,20 +91,14 @@ def test_our_results_equal_the_bare_tasks_landmarker_on_the_same_pixels(astronau
         running_mode=vision.RunningMode.IMAGE,
     )
     with vision.PoseLandmarker.create_from_options(options) as bare:
-        result = bare.detect(mp.Image.create_from_file(_write_tmp(astronaut_png)))
+        photo = tmp_path / "astronaut.png"
+        photo.write_bytes(astronaut_png)
+        result = bare.detect(mp.Image.create_from_file(str(photo)))
     theirs = np.array([(p.x, p.y, p.z) for p in result.pose_landmarks[0]], np.float32)
     world = np.array([(p.x, p.y, p.z) for p in result.pose_world_landmarks[0]], np.float32)
     np.testing.assert_array_equal(ours.landmarks, theirs)
     np.testing.assert_array_equal(ours.world_landmarks, world)
     np.testing.assert_array_equal(ours.visibility, [p.visibility for p in result.pose_landmarks[0]])
-
-
-def _write_tmp(data: bytes) -> str:
-    import tempfile
-
-    with tempfile.NamedTemporaryFile(suffix=".png", delete=False) as f:
-        f.write(data)
-    return f.name
 
 
 def test_segmentation_masks_come_back_at_image_size_when_asked(astronaut_rgb):
@@ -93,20 +118,20 @@ def test_analyze_decodes_and_times_each_stage(astronaut_png, lite_estimator):
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "message"),
+    ("kwargs", "error", "message"),
     [
-        ({"model": "ultra"}, "choose one of: lite, full, heavy"),
-        ({"max_poses": 0}, "max_poses"),
-        ({"min_detection_confidence": 1.5}, "min_detection_confidence"),
+        ({"model": "ultra"}, ModelError, "choose one of: lite, full, heavy"),
+        ({"max_poses": 0}, SettingsError, r"max_poses must be 1\.\.10, got 0"),
+        ({"min_detection_confidence": 1.5}, SettingsError, "min_detection_confidence must be between 0 and 1"),
     ],
 )
-def test_bad_settings_say_what_is_allowed(kwargs, message):
-    with pytest.raises((ModelError, ValueError), match=message):
+def test_bad_settings_say_what_is_allowed(kwargs, error, message):
+    with pytest.raises(error, match=message):
         PoseSettings(**kwargs)
 
 
 def test_detect_rejects_arrays_that_are_not_rgb(estimator):
-    with pytest.raises(ValueError, match=r"\(H, W, 3\) uint8"):
+    with pytest.raises(SettingsError, match=r"\(H, W, 3\) uint8"):
         estimator.detect(np.zeros((10, 10), np.uint8))
 
 
@@ -139,3 +164,12 @@ def test_strided_frames_give_the_same_poses_as_contiguous_ones(astronaut_rgb, es
     (from_view,) = estimator.detect(view)
     (from_copy,) = estimator.detect(astronaut_rgb)
     np.testing.assert_array_equal(from_view.landmarks, from_copy.landmarks)
+
+
+def test_video_mode_timestamps_must_increase(astronaut_rgb):
+    frame = stage(astronaut_rgb, 0)
+    with VideoPoseEstimator() as tracker:
+        tracker.detect(frame, 100)
+        tracker.detect(frame, 100)  # equal: nudged to 101 rather than refused by MediaPipe
+        with pytest.raises(SettingsError, match="before the previous frame"):
+            tracker.detect(frame, 50)

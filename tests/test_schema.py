@@ -1,6 +1,10 @@
-"""The landmark schema: 33 named points, 35 bones, sides, regions, COCO mapping."""
+"""The landmark schema: 33 named points, 35 bones, sides, regions, COCO mapping.
+
+MediaPipe's own ``vision.PoseLandmark`` and ``vision.PoseLandmarksConnections`` are the
+independent answer for names, indices and bones."""
 
 import pytest
+from mediapipe.tasks.python import vision
 
 from pose_core.schema import (
     BONES,
@@ -15,12 +19,25 @@ from pose_core.schema import (
     index_of,
 )
 
+MEDIAPIPE_NAMES = {lm.value: lm.name.lower() for lm in vision.PoseLandmark}
+MEDIAPIPE_BONES = [(c.start, c.end) for c in vision.PoseLandmarksConnections.POSE_LANDMARKS]
 
-def test_there_are_33_landmarks_indexed_in_order_with_unique_names():
-    assert NUM_LANDMARKS == 33
+
+def _side_by_mediapipe_name(i: int) -> Side:
+    """The person's side as MediaPipe's name says: LEFT_EYE, MOUTH_LEFT, ..."""
+    name = MEDIAPIPE_NAMES[i]
+    return Side.LEFT if "left" in name else Side.RIGHT if "right" in name else Side.CENTER
+
+
+def test_the_33_landmarks_are_mediapipes_names_and_indices():
+    assert len(MEDIAPIPE_NAMES) == NUM_LANDMARKS == 33
     assert [lm.index for lm in LANDMARKS] == list(range(33))
-    assert len(set(NAMES)) == 33
-    assert (INDEX["nose"], INDEX["left_shoulder"], INDEX["right_hip"], INDEX["right_foot_index"]) == (0, 11, 24, 32)
+    assert dict(enumerate(NAMES)) == MEDIAPIPE_NAMES
+    assert {name: i for i, name in MEDIAPIPE_NAMES.items()} == INDEX
+
+
+def test_each_landmarks_side_is_the_one_its_mediapipe_name_says():
+    assert [lm.side for lm in LANDMARKS] == [_side_by_mediapipe_name(i) for i in range(33)]
 
 
 def test_every_left_landmark_has_a_right_mirror():
@@ -31,11 +48,18 @@ def test_every_left_landmark_has_a_right_mirror():
     assert LANDMARKS[0].side is Side.CENTER
 
 
-def test_bones_match_mediapipe_pose_connections():
-    assert len(BONES) == 35 and len(set(BONES)) == 35
-    assert all(0 <= a < 33 and 0 <= b < 33 and a != b for a, b in BONES)
-    assert (11, 13) in BONES and (13, 15) in BONES and (23, 25) in BONES and (27, 31) in BONES
-    assert bone_side((11, 13)) is Side.LEFT and bone_side((11, 12)) is Side.CENTER
+def test_bones_are_mediapipes_35_pose_connections():
+    assert len(MEDIAPIPE_BONES) == 35
+    assert list(BONES) == MEDIAPIPE_BONES
+
+
+def test_a_bone_has_a_side_when_both_its_ends_are_on_it():
+    for a, b in MEDIAPIPE_BONES:
+        ends = {_side_by_mediapipe_name(a), _side_by_mediapipe_name(b)}
+        assert bone_side((a, b)) is (ends.pop() if len(ends) == 1 else Side.CENTER), (a, b)
+    assert bone_side((INDEX["left_shoulder"], INDEX["left_elbow"])) is Side.LEFT
+    assert bone_side((INDEX["left_shoulder"], INDEX["right_shoulder"])) is Side.CENTER
+    assert bone_side((INDEX["mouth_left"], INDEX["mouth_right"])) is Side.CENTER
 
 
 def test_regions_cover_the_body():

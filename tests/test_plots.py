@@ -1,0 +1,123 @@
+"""Plotly figures (pose_core.plots), read back from the figure's own trace data: the 3D
+skeleton stands upright with the person's left in the left colour, and angle charts pair
+each angle's raw and smoothed lines."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pose_core.plots import SIDE_COLORS, angles_over_time, skeleton_3d
+from pose_core.schema import NAMES, Side, index_of
+from tests.helpers import make_pose
+
+LEFT = {i for i, name in enumerate(NAMES) if "left" in name}  # the person's left, by the landmark's own name
+RIGHT = {i for i, name in enumerate(NAMES) if "right" in name}
+
+
+def _points(fig) -> dict[int, tuple[float, float, float]]:
+    """Plotted (x, depth, up) of each landmark, from the marker traces' own data."""
+    out = {}
+    for trace in fig.data:
+        if trace.mode == "markers":
+            for i, x, y, z in zip(trace.customdata, trace.x, trace.y, trace.z, strict=True):
+                out[int(i)] = (float(x), float(y), float(z))
+    return out
+
+
+def _traces(fig, mode: str, color: str) -> list:
+    return [t for t in fig.data if t.mode == mode and (t.marker.color if mode == "markers" else t.line.color) == color]
+
+
+def _mean_x(traces) -> float:
+    return float(np.nanmean([x for t in traces for x in t.x if x is not None]))  # the stick figure has gaps
+
+
+@pytest.fixture(scope="module")
+def astronaut_pose(astronaut_rgb, estimator):
+    (pose,) = estimator.detect(astronaut_rgb)
+    return pose
+
+
+@pytest.fixture(params=["astronaut", "stick figure"])
+def facing_pose(request, astronaut_pose):
+    """A person facing the camera: the real astronaut, and the hand-made stick figure."""
+    return astronaut_pose if request.param == "astronaut" else make_pose()
+
+
+def test_the_3d_skeleton_stands_upright_with_the_head_above_the_hips(facing_pose):
+    fig = skeleton_3d(facing_pose)
+    points = _points(fig)
+    assert set(points) == set(range(33)), "every landmark is drawn once"
+    nose_up = points[index_of("nose")][2]
+    hips_up = max(points[index_of("left_hip")][2], points[index_of("right_hip")][2])
+    assert nose_up > hips_up + 0.3, "the head is at least 30 cm above the hips, plot z being up"
+    assert fig.layout.scene.zaxis.title.text == "up (m)"
+    camera = fig.layout.scene.camera
+    assert (camera.up.x, camera.up.y, camera.up.z) == (0, 0, 1), "the view keeps plot z up"
+
+
+def test_the_persons_left_is_drawn_in_the_left_colour_on_the_image_right(facing_pose):
+    fig = skeleton_3d(facing_pose)
+    left_markers = _traces(fig, "markers", SIDE_COLORS[Side.LEFT])
+    right_markers = _traces(fig, "markers", SIDE_COLORS[Side.RIGHT])
+    assert {int(i) for t in left_markers for i in t.customdata} == LEFT
+    assert {int(i) for t in right_markers for i in t.customdata} == RIGHT
+    # Facing the camera, the person's left is on the image's right: larger plot x.
+    assert _mean_x(left_markers) > _mean_x(right_markers)
+    assert _mean_x(_traces(fig, "lines", SIDE_COLORS[Side.LEFT])) > _mean_x(
+        _traces(fig, "lines", SIDE_COLORS[Side.RIGHT])
+    )
+    points = _points(fig)
+    assert points[index_of("left_shoulder")][0] > points[index_of("right_shoulder")][0]
+
+
+def test_a_person_seen_from_behind_keeps_their_left_colour_on_the_image_left():
+    facing = make_pose()
+    world = facing.world_landmarks * np.array([-1.0, 1.0, -1.0], np.float32)  # turned round: x and depth flip
+    from_behind = make_pose(world=world)
+    fig = skeleton_3d(from_behind)
+    left_markers = _traces(fig, "markers", SIDE_COLORS[Side.LEFT])
+    assert {int(i) for t in left_markers for i in t.customdata} == LEFT
+    assert _mean_x(left_markers) < _mean_x(_traces(fig, "markers", SIDE_COLORS[Side.RIGHT]))
+
+
+def test_bones_are_drawn_between_their_landmarks_in_their_sides_colour(astronaut_pose):
+    fig = skeleton_3d(astronaut_pose)
+    points = _points(fig)
+    (left_bones,) = _traces(fig, "lines", SIDE_COLORS[Side.LEFT])
+    segments = {
+        (left_bones.x[k], left_bones.z[k], left_bones.x[k + 1], left_bones.z[k + 1])
+        for k in range(0, len(left_bones.x), 3)  # each bone is (start, end, None)
+    }
+    shoulder, elbow = points[index_of("left_shoulder")], points[index_of("left_elbow")]
+    assert (shoulder[0], shoulder[2], elbow[0], elbow[2]) in segments  # her left upper arm
+
+
+def test_angle_charts_pair_each_angles_raw_and_smoothed_lines_over_time():
+    def readings(offset: float) -> pd.DataFrame:
+        t = np.arange(5) / 10
+        return pd.DataFrame(
+            {
+                "time_s": np.concatenate([t, t]),
+                "person": 1,
+                "angle": ["left_knee"] * 5 + ["right_knee"] * 5,
+                "degrees_3d": np.r_[np.linspace(90, 130, 5), np.linspace(170, 150, 5)] + offset,
+            }
+        )
+
+    raw, smoothed = readings(3.0), readings(0.0)
+    fig = angles_over_time(raw, smoothed, ["left_knee", "right_knee"])
+    assert [t.name for t in fig.data] == [
+        "Left knee (raw)",
+        "Left knee (smoothed)",
+        "Right knee (raw)",
+        "Right knee (smoothed)",
+    ]
+    raw_knee, smooth_knee = fig.data[0], fig.data[1]
+    assert raw_knee.line.color == smooth_knee.line.color, "one colour per angle"
+    assert raw_knee.opacity < smooth_knee.opacity and not raw_knee.showlegend
+    assert list(smooth_knee.x) == pytest.approx([0.0, 0.1, 0.2, 0.3, 0.4])
+    assert list(smooth_knee.y) == pytest.approx([90, 100, 110, 120, 130])
+    assert list(raw_knee.y) == pytest.approx([93, 103, 113, 123, 133])
