@@ -197,10 +197,12 @@ def pose_bbox_px(pose: PoseResult, min_presence: float = 0.5) -> Box:
     """The box around the landmarks the model places inside the frame (presence at least
     ``min_presence``; all 33 when fewer than two are), clipped to the image, in pixels."""
     xy = pose.landmarks_px  # (33, 2)
-    inside = pose.presence >= min_presence
-    if inside.sum() >= 2:
-        xy = xy[inside]
+    measured = ~np.isnan(xy).any(axis=1)  # a hand-made or partly missing pose has NaN points
+    inside = measured & (pose.presence >= min_presence)
+    xy = xy[inside] if inside.sum() >= 2 else xy[measured]
     width, height = pose.image_size
+    if not len(xy):
+        return 0.0, 0.0, 0.0, 0.0
     x0, y0 = np.clip(xy.min(axis=0), 0, [width, height])
     x1, y1 = np.clip(xy.max(axis=0), 0, [width, height])
     return float(x0), float(y0), float(x1), float(y1)

@@ -236,7 +236,7 @@ def pose_dict(pose: PoseResult, person: int, angles: Sequence[AngleReading] | No
     photo; a tracked identity in a video); ``angles`` if already computed."""
     return {
         "person": person,
-        "bbox": [round(v, 1) for v in pose_bbox_px(pose)],
+        "bbox": [_num(v, 1) for v in pose_bbox_px(pose)],
         "confidence": _num(support_score(pose), 4),
         "landmarks": [
             {

@@ -39,8 +39,9 @@ def to_pixels(xy: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
 
 def is_present(landmarks: np.ndarray) -> np.ndarray:
     """Which poses of a (..., 33, 3) array are there at all: a pose that is absent (in
-    a frame where its person was not seen) is NaN throughout. Returns a bool (...) array."""
-    return ~np.isnan(np.asarray(landmarks)[..., 0, 0])
+    a frame where its person was not seen) is NaN throughout; one with some points
+    missing is still there. Returns a bool (...) array."""
+    return ~np.isnan(np.asarray(landmarks)[..., 0]).all(axis=-1)
 
 
 @dataclass(frozen=True)
