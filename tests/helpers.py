@@ -60,6 +60,13 @@ def encode_clip(frames: list[np.ndarray], fmt: str = "mp4", codec: str = "libx26
     return buf.getvalue()
 
 
+def gradient_frames(width: int, height: int, count: int) -> list[np.ndarray]:
+    """``count`` frames of a moving grey gradient: for tests of reading and limits, where
+    the picture does not matter and a small one keeps them fast."""
+    x = np.linspace(0, 255, width, dtype=np.float32)[None, :, None]
+    return [np.broadcast_to((x + 9 * t) % 256, (height, width, 3)).astype(np.uint8) for t in range(count)]
+
+
 def audio_only_mp4() -> bytes:
     """An MP4 with one AAC track and no video."""
     buf = io.BytesIO()

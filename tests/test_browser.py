@@ -98,7 +98,17 @@ def _open_and_upload(browser, app_url: str, width: int, files: list[str]):  # no
 
 
 def test_upload_a_photo_and_see_everything(browser, app_url, tmp_path):
+    """The first test of this module: the server is fresh, and its first visitor lands
+    straight on a page's URL. They must get the app's navigation and wide layout (not
+    Streamlit's legacy pages/ mode, which a fresh server would otherwise lock itself in)."""
     page = _open_and_upload(browser, app_url, 1280, [str(REPO / "samples" / "astronaut.jpg")])
+    nav = page.locator("[data-testid='stSidebarNav']")
+    assert [nav.get_by_text(name, exact=True).count() for name in ("Home", "Image analysis", "Video analysis")] == [
+        1,
+        1,
+        1,
+    ]
+    assert page.locator("[data-testid='stMainBlockContainer']").bounding_box()["width"] > 800  # layout="wide"
     assert page.locator("[data-testid='stImage']").count() == 2  # original and skeleton
     tables = page.locator("[data-testid='stDataFrame'] table")
     assert tables.first.get_attribute("aria-rowcount") == "13"  # header + 12 angles

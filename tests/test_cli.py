@@ -8,7 +8,8 @@ import sys
 import pytest
 
 from pose_core.cli import main
-from tests.conftest import REPO, encode
+from pose_core.mp4 import faststart
+from tests.helpers import REPO, encode, encode_clip, gradient_frames, stage
 
 
 @pytest.fixture
@@ -118,8 +119,6 @@ def test_a_real_process_exits_cleanly_without_tracebacks(photo_dir, tmp_path):
 
 
 def test_video_gives_json_csv_and_an_annotated_mp4(tmp_path, astronaut_rgb, capsys):
-    from tests.helpers import encode_clip, stage
-
     clip = tmp_path / "slide.mp4"
     clip.write_bytes(encode_clip([stage(astronaut_rgb, t) for t in range(8)]))
     out_json, out_csv, out_mp4 = tmp_path / "v.json", tmp_path / "v.csv", tmp_path / "v.mp4"
@@ -217,10 +216,7 @@ def test_an_empty_video_file_says_it_is_empty(tmp_path, capsys):
 
 
 def test_a_video_cut_short_is_written_as_far_as_it_goes_with_its_own_exit_status(tmp_path, capsys):
-    from pose_core.mp4 import faststart  # noqa: PLC0415
-    from tests.test_video_io import encode, flat  # noqa: PLC0415 - TODO: shared helpers module
-
-    whole = faststart(encode(flat(64, 48, 40)))
+    whole = faststart(encode_clip(gradient_frames(64, 48, 40)))
     clip = tmp_path / "cut.mp4"
     clip.write_bytes(whole[: int(len(whole) * 0.6)])
     out_json = tmp_path / "cut.json"

@@ -19,24 +19,18 @@ import numpy as np
 import pytest
 
 from pose_core.drawing import DrawStyle
-from pose_core.errors import VideoLoadError
 from pose_core.inference import VideoPoseEstimator
 from pose_core.smoothing import Smoothing
 from pose_core.video import VideoJob, analyze_video, render_video
-from pose_core.video_io import VideoLimits, iter_frames, probe_video
+from pose_core.video_io import iter_frames
 from tests.helpers import (
     FPS,
     FRAMES,
     SIZE,
     STEP_PX,
-    audio_only_mp4,
     encode_clip,
     stage,
-    zero_frame_video,
 )
-
-# Still importable from here for tests/test_cli.py until it imports them from tests.helpers.
-__all__ = ["encode_clip", "stage"]
 
 
 def test_the_tracked_person_moves_as_the_clip_does(slide_analysis):
@@ -114,62 +108,3 @@ def test_a_phone_portrait_video_is_analysed_upright(astronaut_rgb):
     assert np.all(nose_y < 0.5)  # the head is at the top: the person stands upright
     with av.open(io.BytesIO(annotated.getvalue())) as container:
         assert next(container.decode(video=0)).to_ndarray(format="rgb24").shape == (360, 400, 3)
-
-
-# ---------------------------------------------------------------- reading video (pose_core.video_io)
-
-
-def test_probe_reads_the_header(slide_clip):
-    info = probe_video(slide_clip)
-    assert (info.width, info.height, info.fps, info.frame_count, info.codec) == (*SIZE, FPS, FRAMES, "h264")
-    assert info.duration_s == pytest.approx(FRAMES / FPS)
-
-
-@pytest.mark.parametrize(("fmt", "codec"), [("webm", "libvpx-vp9"), ("avi", "mpeg4"), ("mov", "libx264")])
-def test_other_containers_decode_to_the_same_frames(fmt, codec, astronaut_rgb):
-    frames = [stage(astronaut_rgb, t) for t in range(4)]
-    decoded = list(iter_frames(encode_clip(frames, fmt, codec)))
-    assert [f.index for f in decoded] == [0, 1, 2, 3]
-    assert [f.time_s for f in decoded] == pytest.approx([0.0, 0.1, 0.2, 0.3])
-    assert np.abs(decoded[2].rgb.astype(int) - frames[2]).mean() < 6  # lossy codecs, same picture
-
-
-def test_a_phone_portrait_video_is_decoded_upright(astronaut_rgb):
-    data = (Path(__file__).parent / "data" / "phone_portrait_rotate90.mp4").read_bytes()
-    info = probe_video(data)
-    assert (info.width, info.height) == (400, 360)
-    first = next(iter_frames(data)).rgb
-    upright = stage(astronaut_rgb, 0)[:, 40:440]  # how tests/data/README.md says it was made
-    assert first.shape == upright.shape
-    assert np.abs(first.astype(int) - upright).mean() < 4
-
-
-@pytest.mark.parametrize(
-    ("make", "message"),
-    [
-        (lambda clip: b"", "empty"),
-        (lambda clip: b"not a video at all" * 50, "not a video PoseLab can read"),
-        (lambda clip: clip[: len(clip) // 3], "not a video PoseLab can read"),  # cut short, index at the end
-        (lambda clip: audio_only_mp4(), "no video track.*audio"),
-        (lambda clip: zero_frame_video("matroska"), "no frames"),
-        (lambda clip: zero_frame_video("mp4"), "no tracks"),
-        (lambda clip: Path(__file__).read_bytes(), "not a video PoseLab can read"),  # wrong type
-    ],
-    ids=["empty", "garbage", "truncated", "audio-only", "zero-frames-mkv", "zero-frames-mp4", "wrong-type"],
-)
-def test_broken_videos_get_a_clear_error(make, message, slide_clip):
-    with pytest.raises(VideoLoadError, match=message):
-        analyze_video(make(slide_clip))
-
-
-@pytest.mark.parametrize(
-    ("limits", "message"),
-    [
-        (VideoLimits(max_duration_s=1.0), r"1\.6 s|2 s long"),
-        (VideoLimits(max_side_px=320), "480x360"),
-        (VideoLimits(max_bytes=1000), "MB"),
-    ],
-)
-def test_limits_are_enforced_with_a_message(slide_clip, limits, message):
-    with pytest.raises(VideoLoadError, match=message):
-        probe_video(slide_clip, limits)
