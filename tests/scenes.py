@@ -298,3 +298,27 @@ def make_clip(
         out_frames.append(canvas)
         out_people.append(tuple(row))
     return Clip(tuple(out_frames), tuple(out_people), tuple(walkers), background_name)
+
+
+def surveillance_walkers(
+    rng: np.random.Generator,
+    count: int,
+    heights: tuple[int, int],
+    frames: int,
+    size: tuple[int, int] = (480, 360),
+) -> tuple[Walker, ...]:
+    """``count`` people on evenly spaced rows (so each row's people can pass each other
+    and the rows overlap a little), alternating directions, 2-5 px per frame (a walk seen
+    from far away at 10 fps), crop heights drawn from ``heights`` (low, high). The
+    second-to-last steps out of a doorway a third of the way in, the last one leaves
+    three quarters of the way in, so people present change over the clip."""
+    width, height = size
+    rows = np.linspace(0.05 * height, height - heights[1] - 0.05 * height, count)
+    walkers = []
+    for i, y in enumerate(rows):
+        first = frames // 3 if count > 2 and i == count - 2 else 0
+        last = 3 * frames // 4 if count > 1 and i == count - 1 else None
+        step = float(rng.uniform(2.0, 5.0)) * (1 if i % 2 == 0 else -1)
+        crop_height = int(rng.integers(heights[0], heights[1] + 1))
+        walkers.append(Walker(i % 2, crop_height, float(rng.uniform(0, width - 80)), float(y), step, first, last))
+    return tuple(walkers)

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from pose_core.inference import PoseEstimator, VideoPoseEstimator
 from pose_core.types import PoseSettings
-from tests.conftest import REPO, encode
+from tests.helpers import REPO, encode
 from ui import state
 from ui.text import md_escape
 
