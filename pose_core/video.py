@@ -22,6 +22,7 @@ from typing import BinaryIO
 import numpy as np
 import pandas as pd
 
+from pose_core.analysis import EstimatorFor, EstimatorPool
 from pose_core.angles import pose_angles
 from pose_core.drawing import DrawStyle, draw_overlay
 from pose_core.errors import VideoLoadError
@@ -31,6 +32,7 @@ from pose_core.models import ResolvedModel
 from pose_core.motion import angle_series
 from pose_core.series import PACKED_FILTERED, IdentityTracker, PoseSeries, pack_row, unpack_row
 from pose_core.smoothing import Smoothing, StreamingSmoother
+from pose_core.tracking import CrowdTracker
 from pose_core.types import PoseResult, PoseSettings
 from pose_core.video_io import Frame, FrameReader, Mp4Writer, Source, VideoInfo, VideoLimits, iter_frames, probe_video
 
@@ -79,6 +81,7 @@ def analyze_video(
     style: DrawStyle | None = None,
     progress: ProgressCallback | None = None,
     on_frame: Callable[[Frame], None] | None = None,
+    estimator_for: EstimatorFor | None = None,
 ) -> VideoAnalysis:
     """Run the VIDEO-mode landmarker over every ``stride``-th frame, and with ``output``
     also write the annotated MP4 of the ``smoothing``-smoothed poses.
@@ -89,6 +92,10 @@ def analyze_video(
     sees each analysed frame (the app keeps small previews). ``limits`` are checked on
     the header and on every decoded frame. Raises VideoLoadError; a video damaged or cut
     short part-way is analysed as far as it goes, and the result says so.
+
+    With ``settings.crowd`` people are found by the multi-scale search and followed by
+    :class:`pose_core.tracking.CrowdTracker` on IMAGE-mode landmarkers from
+    ``estimator_for`` (the app passes its shared ones; by default a pool for this job).
     """
     settings = settings or PoseSettings()
     smoothing = smoothing or Smoothing()
@@ -111,11 +118,21 @@ def analyze_video(
             writer.write(pending.pop(t), unpack_row(packed, size))
 
     reader = FrameReader(source, stride, limits=limits)
+    pool = EstimatorPool() if settings.crowd and estimator_for is None else None
+    detector: VideoPoseEstimator | CrowdTracker
+    if settings.crowd:
+        estimator_for = estimator_for or pool
+        assert estimator_for is not None
+        detector = CrowdTracker(estimator_for, settings.landmarker, image_size=size)
+        model = estimator_for(settings.landmarker).model
+    else:
+        detector = VideoPoseEstimator(settings)
+        model = detector.model
     started = time.perf_counter()
     try:
-        with VideoPoseEstimator(settings) as estimator:
+        with detector:
             for frame in reader:
-                row = tracker.assign(estimator.detect(frame.rgb, round(frame.index * 1000.0 / info.fps)))
+                row = tracker.assign(detector.detect(frame.rgb, round(frame.index * 1000.0 / info.fps)))
                 indices.append(frame.index)
                 times.append(frame.time_s)
                 rows.append(row)
@@ -129,12 +146,13 @@ def analyze_video(
                     progress(
                         done, max(expected, done) if expected else 0, done / max(time.perf_counter() - started, 1e-9)
                     )
-            model = estimator.model
         if smoother is not None:
             emit(smoother.finish())
     finally:
         if writer is not None:
             writer.close()
+        if pool is not None:
+            pool.close()
     if not rows:
         raise VideoLoadError("the video has no frames that can be decoded")
     analysis = VideoAnalysis(
@@ -207,8 +225,10 @@ class VideoJob:
         limits: VideoLimits | None = None,
         preview_side: int | None = None,
         max_renders: int = 2,
+        estimator_for: EstimatorFor | None = None,
     ) -> None:
         self.settings = settings or PoseSettings()
+        self.estimator_for = estimator_for  # IMAGE-mode landmarkers for crowd mode
         self.stride, self.limits, self.preview_side = stride, limits, preview_side
         self.analysis: VideoAnalysis | None = None
         self.previews: tuple[bytes, ...] = ()  # one JPEG per analysed frame (long side <= preview_side)
@@ -279,6 +299,7 @@ class VideoJob:
             style=style,
             progress=progress,
             on_frame=keep_preview if side else None,
+            estimator_for=self.estimator_for,
         )
         self.previews = tuple(previews)
         return buffer.getvalue() if buffer is not None else None

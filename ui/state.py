@@ -150,4 +150,6 @@ def video_job(digest: str, settings: PoseSettings, stride: int) -> VideoJob:
     session of this server: the model runs once per video, and each smoothing and style
     is drawn once. The job holds no landmarker (each analysis makes its own, VIDEO mode
     keeps tracking state) and not the video itself."""
-    return VideoJob(settings, stride=stride, limits=APP_VIDEO_LIMITS, preview_side=PREVIEW_SIDE)
+    return VideoJob(
+        settings, stride=stride, limits=APP_VIDEO_LIMITS, preview_side=PREVIEW_SIDE, estimator_for=get_estimator
+    )

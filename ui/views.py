@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from pose_core.angles import ANGLE_SPECS, HEADLINE_ANGLES, SPEC_BY_NAME, AngleReading, pose_angles
+from pose_core.crowd import support_score
 from pose_core.drawing import DrawStyle, draw_overlay
 from pose_core.export import ImageRecord, poses_table, safe_stem, to_csv, to_json, unique_names
 from pose_core.images import encode_jpeg, encode_png, load_image
@@ -24,6 +25,7 @@ from ui.text import md_escape
 from ui.widgets import InputImage
 
 DIFFERENCE_FLAG_DEG = 15.0
+ROW_PX = 35  # st.dataframe's row height
 
 
 def _record(item: InputImage, outcome: state.Outcome) -> ImageRecord:
@@ -93,6 +95,7 @@ def angles_ui(pose: PoseResult, threshold: float, key: str | None = None) -> Non
         styled,
         hide_index=True,
         width="stretch",
+        height=ROW_PX * (len(table) + 1) + 3,  # every angle in view: no scroll box inside the page
         key=key,
         column_config={
             "Angle": st.column_config.TextColumn("Angle", width="small"),
@@ -144,6 +147,10 @@ def landmark_table_ui(pose: PoseResult, key: str) -> None:
 
 
 def _person_ui(pose: PoseResult, person: int, style: DrawStyle, key: str) -> None:
+    st.caption(
+        f"Person {person} · confidence {support_score(pose):.2f} (how visible and in frame their head, shoulders "
+        "and hips are; below 0.5 the pose is more guess than measurement)"
+    )
     left, right = st.columns([5, 6], gap="medium")
     with left:
         st.markdown("**Joint angles**")

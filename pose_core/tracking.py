@@ -1,0 +1,343 @@
+"""Find everyone in a video: several people followed from frame to frame.
+
+VIDEO mode's landmarker only tracks the people its detector finds on the whole frame, so
+in a group or surveillance clip (people small and far away) it finds nobody. A
+:class:`CrowdTracker` has the same call shape as ``VideoPoseEstimator.detect`` and, per
+frame, in order:
+
+1. follows each person it knows with a crop around their last pose, as BlazePose itself
+   tracks a person: a square around the points the model saw, moved by the person's
+   recent velocity, upscaled for the landmarker; in it, the pose most like the last one
+   is that person. A track whose pose vanishes, is weakly supported, implausible or
+   unlike the last one is dropped;
+2. drops the later of two tracks that landed on the same person (one person hides the
+   other as they cross);
+3. every few frames, and soon after someone was lost, re-runs the multi-scale search of
+   :mod:`pose_core.crowd` on the whole frame; a person it finds who is not one of the
+   tracked poses (pose similarity) becomes a new track, up to ``settings.max_poses``;
+4. returns the poses left to right, as the search and plain mode do.
+
+Identity from frame to frame is left to ``pose_core.series.IdentityTracker`` (an optimal
+assignment with a distance gate) downstream; :attr:`CrowdTracker.track_ids` tells which
+track each returned pose came from, for callers that want this tracker's own identities.
+
+It holds state (tracks, velocities, the last timestamp): one tracker per video job,
+never shared. It is built from IMAGE-mode landmarkers obtained through ``estimator_for``
+(as :class:`pose_core.crowd.CrowdSearch` is), which may be shared. No MediaPipe here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from pose_core.crowd import (
+    _REFINE_SIDE_PX,
+    CrowdSearch,
+    CrowdSettings,
+    Detector,
+    _resized,
+    _to_image,
+    plausible,
+    pose_similarity,
+    support_score,
+    torso_size_px,
+)
+from pose_core.errors import SettingsError
+from pose_core.schema import INDEX
+from pose_core.types import PoseResult, PoseSettings, left_to_right
+
+# The points a crop is sized and centred on: face, arms and hips (BlazePose 0-24), not the
+# legs. The model places legs it cannot see, often with visibility >= 0.5 (measured: a
+# head-and-torso 51 px tall got a "seen" box 86 px tall from guessed knees and ankles), and
+# a crop built on them is off-centre with the person too small in it. For a standing
+# person, head to hips is about half their height.
+_UPPER_BODY = np.arange(INDEX["right_hip"] + 1)
+
+
+@dataclass(frozen=True)
+class TrackingSettings:
+    """How people are followed between searches. Measured on the surveillance-style clips
+    of ``bench/bench_people.py`` (480x360, people 50-70 px head and torso, 10 fps)."""
+
+    # A full search every this many frames finds newcomers. A search costs 9-14 landmarker
+    # calls at 480x360 (~150-270 ms on 2 cores), following a person 1-2 calls (~15 ms each),
+    # so the search sets the cost: every 10th frame (1 s at 10 fps) measured 6.4 calls per
+    # frame with ~4 people. Not tuned further; a newcomer waits up to this many frames.
+    redetect_every: int = 10
+    # After a track is dropped, search again this many frames after the last search at the
+    # earliest (a person hidden behind another for 20 frames must not cost 20 searches).
+    redetect_after_loss: int = 2
+    # The crop: a square this many times the long side of the box around the points the
+    # model saw, centred on it. The confirmation crop of the photo search uses 1.8 for the
+    # same reason (the detector must find the person again in it); a person walking at
+    # ~1/2 torso per frame stays well inside.
+    crop_scale: float = 1.8
+    # The crop is resized to this long side: the landmark model's input size (256 px);
+    # a small person is upscaled so the detector sees them at the size it was trained on.
+    crop_side_px: int = _REFINE_SIDE_PX
+    # When nobody passes in the crop, try again on crops this many times the upper body:
+    # the detector misses a clearly visible person in one crop in 8-20 % of frames
+    # (measured on crops centred on the pasted people: 1.2: 78 %, 1.5: 85 %, 1.8: 87 %,
+    # 2.4: 94 %, 3.0: 75 % found), and another framing is a nearly independent second try.
+    retry_crop_scales: tuple[float, ...] = (3.0,)
+    # A track not found for more frames in a row than this is dropped; until then it is
+    # kept (not reported) and looked for where its velocity takes it, and a search that
+    # finds someone there revives it rather than starting a new track.
+    max_missed: int = 3
+    # Poses looked for in the crop: a neighbour close by takes the only one otherwise
+    # (the photo search's confirmation crop measured the same).
+    crop_max_poses: int = 2
+    # The crop's best pose is the same person when its similarity to the last pose, moved
+    # by the person's velocity, reaches this. The same person one frame later scored
+    # 0.6-0.99 in the clips; a neighbour in the crop <= 0.15 (CrowdSettings' measurements
+    # put neighbours under 0.12 in photos).
+    follow_similarity: float = 0.3
+    # A followed pose needs mean visibility x presence over nose, shoulders and hips of at
+    # least this, the photo search's line for tile poses (where ghosts were measured).
+    min_score: float = 0.5
+    # Velocity is smoothed from frame to frame with this weight on the newest step, so a
+    # jittery landmark does not throw the next crop; 0: no motion prediction.
+    velocity_weight: float = 0.5
+    # The predicted move is capped at this many torso sizes per frame (a bad velocity
+    # estimate must not throw the crop off a person standing still).
+    max_step_torsos: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.redetect_every < 1 or self.redetect_after_loss < 1:
+            raise ValueError("redetect_every and redetect_after_loss must be 1 or more")
+        if self.crop_scale < 1.0:
+            raise ValueError(f"crop_scale must be at least 1, got {self.crop_scale}")
+        if not 0.0 <= self.velocity_weight <= 1.0:
+            raise ValueError(f"velocity_weight must be in [0, 1], got {self.velocity_weight}")
+
+
+@dataclass
+class _Track:
+    id: int
+    pose: PoseResult
+    velocity: np.ndarray  # (2,) pixels per frame step, smoothed
+    seen: PoseResult  # the last pose found (``pose`` is the expected one while missed)
+    similarity: float = 1.0  # of this frame's pose to the prediction (1 for a new track)
+    missed: int = 0  # frames in a row it was not found; its pose is then the expected one
+
+
+def _upper_box_px(pose: PoseResult) -> tuple[float, float, float, float]:
+    """The box around the face, arm and hip points the model sees (visibility and presence
+    at least 0.5), clipped to the image; all 25 when fewer than three are seen."""
+    points = pose.landmarks_px[_UPPER_BODY].astype(np.float64)
+    seen = (pose.visibility[_UPPER_BODY] >= 0.5) & (pose.presence[_UPPER_BODY] >= 0.5)
+    if seen.sum() >= 3:
+        points = points[seen]
+    width, height = pose.image_size
+    x0, y0 = np.clip(points.min(axis=0), 0, [width, height])
+    x1, y1 = np.clip(points.max(axis=0), 0, [width, height])
+    return float(x0), float(y0), float(x1), float(y1)
+
+
+def _centre(box: tuple[float, float, float, float]) -> np.ndarray:
+    return np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2])
+
+
+def _moved(pose: PoseResult, shift_px: np.ndarray) -> PoseResult:
+    """``pose`` moved by ``shift_px`` (x, y) pixels."""
+    if not np.any(shift_px):
+        return pose
+    width, height = pose.image_size
+    landmarks = pose.landmarks.astype(np.float64).copy()
+    landmarks[:, 0] += shift_px[0] / width
+    landmarks[:, 1] += shift_px[1] / height
+    return replace(pose, landmarks=landmarks.astype(np.float32), segmentation_mask=None)
+
+
+class CrowdTracker:
+    """Everyone in a video, frame by frame; one per video (it keeps tracks).
+
+    ``CrowdTracker(estimator_for, settings, image_size=(w, h))`` then
+    ``detect(rgb, timestamp_ms)`` for each frame in order, as with
+    ``VideoPoseEstimator``; ``close()`` (or a ``with`` block) ends it.
+    """
+
+    def __init__(
+        self,
+        estimator_for: Callable[[PoseSettings], Detector],
+        settings: PoseSettings,
+        *,
+        image_size: tuple[int, int],
+        crowd: CrowdSettings | None = None,
+        tracking: TrackingSettings = TrackingSettings(),
+    ) -> None:
+        width, height = image_size
+        if width < 1 or height < 1:
+            raise SettingsError(f"image_size must be positive, got {image_size}")
+        self.settings = settings
+        self.image_size = (int(width), int(height))
+        self.tracking = tracking
+        self._estimator_for = estimator_for
+        self._search = CrowdSearch(estimator_for, settings, crowd or CrowdSettings())
+        self._tracks: list[_Track] = []
+        self._next_id = 0
+        self._last_timestamp_ms = -1
+        self._frames_since_search: int | None = None  # None: no search yet
+        self._lost_since_search = False
+        self._closed = False
+        self.track_ids: tuple[int, ...] = ()  # the track of each pose the last detect returned
+        self.follow_calls = 0  # landmarker calls made to follow people (tests, benchmarks)
+        self.searches = 0  # full searches run
+
+    @property
+    def calls(self) -> int:
+        """Landmarker calls made so far: following plus searching."""
+        return self.follow_calls + self._search.calls
+
+    def detect(self, rgb: np.ndarray, timestamp_ms: int) -> tuple[PoseResult, ...]:
+        """Everyone in this frame, left to right (an empty tuple when nobody is found).
+        Timestamps must not go back (equal ones are allowed, as VideoPoseEstimator nudges them)."""
+        if self._closed:
+            raise RuntimeError("this CrowdTracker is closed")
+        if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+            raise SettingsError(f"expected an (H, W, 3) uint8 RGB array, got {rgb.shape} {rgb.dtype}")
+        if (rgb.shape[1], rgb.shape[0]) != self.image_size:
+            raise SettingsError(
+                f"frame is {rgb.shape[1]}x{rgb.shape[0]}, the tracker was made for "
+                f"{self.image_size[0]}x{self.image_size[1]}"
+            )
+        if timestamp_ms < self._last_timestamp_ms:
+            raise SettingsError(
+                f"timestamp {timestamp_ms} ms is before the previous frame's {self._last_timestamp_ms} ms"
+            )
+        self._last_timestamp_ms = int(timestamp_ms)
+
+        self._follow(rgb)
+        if self._search_due():
+            self._add_newcomers(rgb)
+        else:
+            assert self._frames_since_search is not None
+            self._frames_since_search += 1
+
+        shown = [t for t in self._tracks if not t.missed][: self.settings.max_poses]
+        ordered = left_to_right([t.pose for t in shown])
+        by_pose = {id(t.pose): t.id for t in shown}
+        self.track_ids = tuple(by_pose[id(p)] for p in ordered)
+        return ordered
+
+    # --- following ------------------------------------------------------------------------
+
+    def _follow(self, rgb: np.ndarray) -> None:
+        kept: list[_Track] = []
+        for track in self._tracks:  # in creation order: deterministic
+            followed = self._follow_one(rgb, track)
+            if followed.missed == 1:
+                self._lost_since_search = True
+            if followed.missed <= self.tracking.max_missed:
+                kept.append(followed)
+        # Two tracks on one person (one walked in front of the other): keep the one seen in
+        # this frame, then the one whose pose is most like its prediction, then the older.
+        kept.sort(key=lambda t: (t.missed > 0, -t.similarity, t.id))
+        unique: list[_Track] = []
+        for track in kept:
+            if all(pose_similarity(track.pose, u.pose) < self._search.crowd.merge_similarity for u in unique):
+                unique.append(track)
+            elif track.missed == 0:
+                self._lost_since_search = True
+        self._tracks = sorted(unique, key=lambda t: t.id)
+
+    def _follow_one(self, rgb: np.ndarray, track: _Track) -> _Track:
+        """The track in this frame: followed, or missed once more (its pose then is where
+        it was expected, and is not reported)."""
+        cfg = self.tracking
+        step = track.velocity
+        limit = cfg.max_step_torsos * torso_size_px(track.pose)
+        if (norm := float(np.linalg.norm(step))) > limit:
+            step = step * (limit / norm)
+        predicted = _moved(track.pose, step)
+        for scale in (cfg.crop_scale, *cfg.retry_crop_scales):
+            found = self._find_in_crop(rgb, predicted, scale)
+            if found is not None:
+                similarity, pose = found
+                # A missed track's pose is its expected one: the step is from its last seen pose.
+                moved = _centre(_upper_box_px(pose)) - _centre(_upper_box_px(track.seen))
+                moved /= 1 + track.missed
+                velocity = cfg.velocity_weight * moved + (1.0 - cfg.velocity_weight) * track.velocity
+                return _Track(track.id, pose, velocity, pose, similarity)
+        return _Track(track.id, predicted, track.velocity, track.seen, 0.0, track.missed + 1)
+
+    def _find_in_crop(self, rgb: np.ndarray, predicted: PoseResult, scale: float) -> tuple[float, PoseResult] | None:
+        """The pose most like ``predicted`` on a square crop ``scale`` times the size of its
+        upper body, with its similarity; None when there is none that passes."""
+        height, width = rgb.shape[:2]
+        cfg = self.tracking
+        x0, y0, x1, y1 = _upper_box_px(predicted)
+        half = scale * max(x1 - x0, y1 - y0, 8.0) / 2
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        window = (
+            max(0, round(cx - half)),
+            max(0, round(cy - half)),
+            min(width, round(cx + half)),
+            min(height, round(cy + half)),
+        )
+        if window[2] - window[0] < 8 or window[3] - window[1] < 8:  # walked out of the frame
+            return None
+        crop = _resized(rgb[window[1] : window[3], window[0] : window[2]], cfg.crop_side_px)
+        self.follow_calls += 1
+        found = self._estimator_for(replace(self.settings, max_poses=cfg.crop_max_poses)).detect(crop)
+        poses = [_to_image(p, window, (width, height)) for p in found]
+        if not poses:
+            return None
+        # The first of equally similar poses: the landmarker's output is left to right.
+        similarity, pose = max(((pose_similarity(p, predicted), p) for p in poses), key=lambda sp: sp[0])
+        if (
+            similarity < cfg.follow_similarity
+            or support_score(pose) < cfg.min_score
+            or not plausible(pose, self._search.crowd.limb_ratio_range)
+        ):
+            return None
+        return similarity, pose
+
+    # --- searching ------------------------------------------------------------------------
+
+    def _search_due(self) -> bool:
+        since = self._frames_since_search
+        if since is None:
+            return True
+        cfg = self.tracking
+        return since + 1 >= cfg.redetect_every or (self._lost_since_search and since + 1 >= cfg.redetect_after_loss)
+
+    def _add_newcomers(self, rgb: np.ndarray) -> None:
+        """Search the whole frame: a person who is a missed track's expected pose revives
+        that track; one who is none of the tracks' is a new track."""
+        self.searches += 1
+        self._frames_since_search = 0
+        self._lost_since_search = False
+        found = sorted(self._search.find(rgb), key=lambda p: -p.score)  # stable: ties stay left to right
+        threshold = self._search.crowd.merge_similarity
+        for person in found:
+            similarity, best = max(
+                ((pose_similarity(person.pose, t.pose), t) for t in self._tracks),
+                key=lambda st: st[0],
+                default=(0.0, None),
+            )
+            if best is not None and similarity >= threshold:
+                if best.missed:  # found again where it was expected
+                    best.pose = best.seen = person.pose
+                    best.missed, best.similarity = 0, similarity
+                continue
+            if sum(1 for t in self._tracks if not t.missed) >= self.settings.max_poses:
+                break
+            self._tracks.append(_Track(self._next_id, person.pose, np.zeros(2), person.pose))
+            self._next_id += 1
+
+    # --- life cycle -----------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Forget every track. The estimators belong to ``estimator_for``'s owner and stay open."""
+        self._tracks = []
+        self._closed = True
+
+    def __enter__(self) -> CrowdTracker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,252 @@
+"""Several people followed through a video (pose_core.tracking) with the real model, on
+clips made of real photos: people cut from real portraits walking over a real background
+(tests/scenes.py), encoded as H.264 and decoded as the product decodes them. Identities go
+through pose_core.series.IdentityTracker, as analyze_video uses the tracker."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from pose_core.errors import SettingsError
+from pose_core.inference import PoseEstimator
+from pose_core.series import IdentityTracker
+from pose_core.tracking import CrowdTracker, TrackingSettings
+from pose_core.types import PoseResult, PoseSettings
+from pose_core.video import analyze_video
+from pose_core.video_io import FrameReader
+from tests.helpers import encode_clip
+from tests.scenes import REPO_ROOT, Clip, Walker, background_canvas, make_clip, match, reference_poses
+
+SETTINGS = PoseSettings(model="full", max_poses=4)
+SIZE = (480, 360)  # a surveillance camera's small frames keep the file quick
+FPS = 10
+GOOD_OKS = 0.5  # COCO's "correct pose" line
+
+
+class Estimators:
+    """One real IMAGE-mode estimator per landmarker settings, like the app's cache."""
+
+    def __init__(self) -> None:
+        self.by_settings: dict[PoseSettings, PoseEstimator] = {}
+
+    def __call__(self, settings: PoseSettings) -> PoseEstimator:
+        key = settings.landmarker
+        if key not in self.by_settings:
+            self.by_settings[key] = PoseEstimator(key)
+        return self.by_settings[key]
+
+
+@pytest.fixture(scope="module")
+def estimators() -> Iterator[Estimators]:
+    cache = Estimators()
+    yield cache
+    for estimator in cache.by_settings.values():
+        estimator.close()
+
+
+@pytest.fixture(scope="module")
+def references(estimators: Estimators) -> tuple[PoseResult, ...]:
+    return reference_poses(estimators(replace(SETTINGS, max_poses=1)).detect)
+
+
+def decoded(clip: Clip) -> list[np.ndarray]:
+    """The clip through H.264 and back, as analyze_video would see it."""
+    return [frame.rgb for frame in FrameReader(encode_clip(list(clip.frames), fps=FPS))]
+
+
+def track(estimators: Estimators, frames: Sequence[np.ndarray], slots: int = SETTINGS.max_poses):
+    """Each frame's poses (in IdentityTracker slots) and the tracker's own track ids."""
+    identities = IdentityTracker(slots, SIZE)
+    rows, ids = [], []
+    with CrowdTracker(estimators, SETTINGS, image_size=SIZE) as tracker:
+        for t, rgb in enumerate(frames):
+            poses = tracker.detect(rgb, round(t * 1000 / FPS))
+            assert len(tracker.track_ids) == len(poses)
+            ids.append(tracker.track_ids)
+            rows.append(identities.assign(poses))
+    return rows, ids
+
+
+def slots_of_walkers(clip: Clip, rows: Sequence[Sequence[PoseResult | None]]) -> list[dict[int, int]]:
+    """Per frame: walker -> the slot whose pose matches them at OKS >= GOOD_OKS."""
+    out = []
+    for t, row in enumerate(rows):
+        present = [(w, p) for w, p in enumerate(clip.people[t]) if p is not None]
+        poses = [(s, p) for s, p in enumerate(row) if p is not None]
+        pairs = match([p for _, p in poses], [p for _, p in present])
+        out.append({present[j][0]: poses[i][0] for i, j, score in pairs if score >= GOOD_OKS})
+    return out
+
+
+# --- A small group walking: everyone found and followed -----------------------------------
+
+
+@pytest.fixture(scope="module")
+def group(references: tuple[PoseResult, ...]) -> Clip:
+    """Three people, head and torso 54-62 px (a standing person ~150 px: too small for
+    plain mode at 480x360), walking on three rows for 24 frames."""
+    walkers = [
+        Walker(0, 62, 40.0, 30.0, 4.0),
+        Walker(1, 54, 380.0, 140.0, -3.0),
+        Walker(0, 58, 200.0, 250.0, 3.5),
+    ]
+    return make_clip(references, walkers, 24, SIZE)
+
+
+@pytest.fixture(scope="module")
+def group_tracked(estimators: Estimators, group: Clip):
+    return track(estimators, decoded(group))
+
+
+def test_several_small_people_are_found_and_followed(group: Clip, group_tracked) -> None:
+    rows, _ = group_tracked
+    matched = slots_of_walkers(group, rows)
+    per_frame = [len(m) for m in matched]
+    assert np.mean(per_frame) >= 2.0, per_frame  # of 3 present: the issue's target
+    assert min(per_frame) >= 1, per_frame
+    for walker in range(3):  # everyone is found by a search, then followed
+        seen = [t for t, m in enumerate(matched) if walker in m]
+        assert seen, (walker, matched)
+        # The search can miss a person (this clip: the lowest one until its third search,
+        # frame 20); once found, they are followed.
+        assert len(seen) >= 0.8 * (len(rows) - seen[0]), (walker, matched)
+    # No ghosts: every pose reported stands on someone.
+    found = [sum(p is not None for p in row) for row in rows]
+    assert found == per_frame, (found, per_frame)
+
+
+def test_plain_video_mode_misses_them(group: Clip) -> None:
+    """Why the tracker exists: VIDEO mode's own tracking only follows whom its detector
+    finds on the whole 480x360 frame."""
+    from pose_core.inference import VideoPoseEstimator
+
+    frames = decoded(group)[::4]
+    with VideoPoseEstimator(SETTINGS) as plain:
+        found = [len(plain.detect(rgb, t * 400)) for t, rgb in enumerate(frames)]
+    assert np.mean(found) < 1.5, found
+
+
+def test_each_person_keeps_their_identity(group: Clip, group_tracked) -> None:
+    rows, ids = group_tracked
+    for walker in range(3):
+        slots = {m[walker] for m in slots_of_walkers(group, rows) if walker in m}
+        assert len(slots) == 1, (walker, slots)
+    assert all(len(set(frame_ids)) == len(frame_ids) for frame_ids in ids)  # no track twice in a frame
+
+
+def test_the_same_frames_give_the_same_poses(estimators: Estimators, group: Clip, group_tracked) -> None:
+    rows, ids = group_tracked
+    frames = decoded(group)[:6]
+    again_rows, again_ids = track(estimators, frames)
+    assert again_ids == ids[:6]
+    for a, b in zip(rows[:6], again_rows, strict=True):
+        assert [p is None for p in a] == [p is None for p in b]
+        assert all(np.array_equal(p.landmarks, q.landmarks) for p, q in zip(a, b, strict=True) if p is not None)
+
+
+# --- Two people crossing, and a newcomer at the far side -----------------------------------
+
+
+@pytest.fixture(scope="module")
+def crossing(references: tuple[PoseResult, ...]) -> Clip:
+    """Two people walking towards each other on rows 45 px apart: the nearer one (lower in
+    the frame, pasted last) passes in front of the other from frame 12 to 19. A third
+    person steps out of a doorway at the far right in frame 14."""
+    walkers = [
+        Walker(0, 60, 100.0, 110.0, 7.0),
+        Walker(1, 62, 330.0, 155.0, -7.0),
+        Walker(0, 56, 410.0, 270.0, 0.0, first_frame=14),
+    ]
+    return make_clip(references, walkers, 32, SIZE)
+
+
+@pytest.fixture(scope="module")
+def crossing_tracked(estimators: Estimators, crossing: Clip):
+    return track(estimators, decoded(crossing))
+
+
+def test_two_people_crossing_keep_their_identities(crossing: Clip, crossing_tracked) -> None:
+    """Nobody's identity is stolen: the person in front keeps theirs all through, and no
+    identity ever stands for two people. (The one behind is hidden for ~10 frames; coming
+    out, they may get a fresh identity: IdentityTracker's gate has no motion model.)"""
+    rows, _ = crossing_tracked
+    matched = slots_of_walkers(crossing, rows)
+    assert sum(0 in m and 1 in m for m in matched[:8]) >= 6, matched  # both seen before they meet
+    front = {m[1] for m in matched if 1 in m}
+    assert len(front) == 1 and sum(1 in m for m in matched) >= 0.9 * len(rows), matched
+    walker_of_slot: dict[int, int] = {}
+    for m in matched:
+        for walker, slot in m.items():
+            assert walker_of_slot.setdefault(slot, walker) == walker, (slot, matched)
+    assert any(0 in m for m in matched[-6:]), matched  # the one behind is found again after
+
+
+def test_a_newcomer_at_the_far_side_gets_a_new_identity(crossing: Clip, crossing_tracked) -> None:
+    rows, _ = crossing_tracked
+    matched = slots_of_walkers(crossing, rows)
+    assert not any(2 in m for m in matched[:14])  # not there yet, nobody invented there
+    newcomer = {m[2] for m in matched[14:] if 2 in m}
+    assert len(newcomer) == 1, matched[14:]
+    assert sum(2 in m for m in matched[14:]) >= 6  # found soon after stepping in, and followed
+    assert newcomer.isdisjoint({m[w] for m in matched for w in (0, 1) if w in m})
+
+
+# --- Nobody, and the contract --------------------------------------------------------------
+
+
+def test_a_clip_with_nobody_gets_nobody(estimators: Estimators) -> None:
+    """A real background (scikit-image's rocket: it gave high-scoring ghost tiles to the
+    photo search before its confirmation crop), panned a few pixels per frame."""
+    wide = background_canvas("rocket", (SIZE[0] + 40, SIZE[1]))
+    clip = Clip(tuple(np.ascontiguousarray(wide[:, 3 * t : 3 * t + SIZE[0]]) for t in range(12)), (), (), "rocket")
+    with CrowdTracker(estimators, SETTINGS, image_size=SIZE) as tracker:
+        found = [tracker.detect(rgb, t * 100) for t, rgb in enumerate(decoded(clip))]
+        assert tracker.searches >= 2  # it did look again
+    assert found == [()] * 12
+
+
+def test_frames_must_match_and_time_must_not_go_back(estimators: Estimators) -> None:
+    frame = background_canvas("gravel", SIZE)
+    tracker = CrowdTracker(estimators, SETTINGS, image_size=SIZE)
+    tracker.detect(frame, 100)
+    tracker.detect(frame, 100)  # equal timestamps are nudged in VIDEO mode: allowed
+    with pytest.raises(SettingsError, match="before the previous"):
+        tracker.detect(frame, 50)
+    with pytest.raises(SettingsError, match="480x360"):
+        tracker.detect(background_canvas("gravel", (320, 240)), 200)
+    tracker.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        tracker.detect(frame, 300)
+
+
+def test_settings_are_checked() -> None:
+    with pytest.raises(ValueError, match="redetect_every"):
+        TrackingSettings(redetect_every=0)
+    with pytest.raises(ValueError, match="crop_scale"):
+        TrackingSettings(crop_scale=0.5)
+    with pytest.raises(SettingsError, match="image_size"):
+        CrowdTracker(Estimators(), SETTINGS, image_size=(0, 360))
+
+
+def test_the_tracker_imports_neither_mediapipe_nor_streamlit() -> None:
+    code = "import sys, pose_core.tracking; print(sorted({'mediapipe', 'streamlit'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_analyze_video_in_crowd_mode_follows_the_group_plain_mode_misses(group: Clip) -> None:
+    """End to end through analyze_video: the clip encoded as H.264, decoded, tracked with
+    the crowd tracker, identities kept by the IdentityTracker, one series per person."""
+    clip = encode_clip(list(group.frames), fps=10)
+    crowd = analyze_video(clip, PoseSettings(max_poses=6, crowd=True))
+    plain = analyze_video(clip, PoseSettings(max_poses=6))
+    per_frame = crowd.raw.present.sum(axis=1)
+    assert per_frame.mean() >= 2 and (per_frame >= 1).mean() >= 0.9
+    assert per_frame.mean() > plain.raw.present.sum(axis=1).mean()
+    assert crowd.settings.crowd and crowd.model.variant == "full"
