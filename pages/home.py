@@ -28,7 +28,9 @@ st.markdown(
 - Download the landmarks as CSV or JSON, the skeleton overlay as PNG, or the video as MP4.
 
 **Good to know**
-- The model is trained on one person per photo; it finds few people in crowds.
+- The model is trained on one person per photo. For groups, crowds and people far away,
+  raise *Max people*: *Find everyone* then searches the picture at several scales
+  (slower). Very small or mostly hidden people are still missed.
 - "Left" and "right" are the person's own: their left arm is on the image's right when
   they face the camera.
 - Angles are measured twice: in the image plane (2D) and from the model's metric 3D
