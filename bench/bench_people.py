@@ -26,7 +26,9 @@ the last time they were matched) and time per frame (model calls only, decoding 
 as a ratio to plain VIDEO mode. The issue's targets: at least one person in 90 % of the
 frames and at least two people per frame on average.
 
-    python bench/bench_people.py [--scenario photos|video|both] [--canvases 4] [--people 3]
+Run from the repository's root as a module (it shares tests/scenes.py with the tests):
+
+    python -m bench.bench_people [--scenario photos|video|both] [--canvases 4] [--people 3]
         [--max-poses 6] [--model full] [--ablation] [--clip-people 5] [--clip-heights 50,70]
         [--clip-frames 60] [--clip-seeds 3]
 """
@@ -37,26 +39,23 @@ import argparse
 import os
 import platform
 import statistics
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import cv2
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from pose_core.crowd import CrowdSearch, CrowdSettings  # noqa: E402
-from pose_core.images import load_image  # noqa: E402
-from pose_core.inference import PoseEstimator, VideoPoseEstimator  # noqa: E402
-from pose_core.series import IdentityTracker  # noqa: E402
-from pose_core.tracking import CrowdTracker  # noqa: E402
-from pose_core.types import PoseResult, PoseSettings  # noqa: E402
-from pose_core.video_io import FrameReader  # noqa: E402
-from tests.helpers import encode_clip  # noqa: E402
-from tests.scenes import (  # noqa: E402
+from pose_core.analysis import EstimatorPool
+from pose_core.crowd import CrowdSearch, CrowdSettings
+from pose_core.images import load_image
+from pose_core.inference import VideoPoseEstimator
+from pose_core.series import IdentityTracker
+from pose_core.tracking import CrowdTracker
+from pose_core.types import PoseResult, PoseSettings
+from pose_core.video_io import FrameReader
+from tests.helpers import encode_clip
+from tests.scenes import (
     BACKGROUNDS,
     Clip,
     Scene,
@@ -71,23 +70,6 @@ from tests.scenes import (  # noqa: E402
 
 HEIGHTS = (40, 60, 80, 120, 160, 240, 320, 400)  # crop heights in pixels on a 1080p canvas
 RECALL_OKS = 0.5  # the issue's target is recall at OKS 0.5
-
-
-class Estimators:
-    """One estimator per settings, as the app's cache keeps them."""
-
-    def __init__(self) -> None:
-        self._by_settings: dict[PoseSettings, PoseEstimator] = {}
-
-    def __call__(self, settings: PoseSettings) -> PoseEstimator:
-        key = settings.landmarker
-        if key not in self._by_settings:
-            self._by_settings[key] = PoseEstimator(key)
-        return self._by_settings[key]
-
-    def close(self) -> None:
-        for estimator in self._by_settings.values():
-            estimator.close()
 
 
 @dataclass
@@ -134,7 +116,7 @@ def _timed(run: Callable[[np.ndarray], Sequence[PoseResult]], jpeg: bytes) -> tu
 
 def run(args: argparse.Namespace) -> None:
     settings = PoseSettings(model=args.model, max_poses=args.max_poses)
-    estimators = Estimators()
+    estimators = EstimatorPool()
     references = reference_poses(estimators(replace(settings, max_poses=1)).detect)
     rng = np.random.default_rng(args.seed)
     canvas_bgs = [b for b in BACKGROUNDS if background(b).shape[0] >= 256]  # small ones upscale too blurry
@@ -284,7 +266,7 @@ def run_video(args: argparse.Namespace) -> None:
     settings = PoseSettings(model=args.model, max_poses=args.max_poses)
     size, fps = (480, 360), 10.0
     heights = tuple(int(h) for h in args.clip_heights.split(","))
-    estimators = Estimators()
+    estimators = EstimatorPool()
     references = reference_poses(estimators(replace(settings, max_poses=1)).detect)
     tallies = {"plain": VideoTally(), "crowd": VideoTally()}
     calls = searches = 0

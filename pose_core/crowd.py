@@ -40,7 +40,7 @@ from typing import Literal, Protocol
 import cv2
 import numpy as np
 
-from pose_core.schema import INDEX
+from pose_core.schema import COCO_KEYPOINTS, COCO_OKS_SIGMAS, INDEX
 from pose_core.types import PoseResult, PoseSettings, left_to_right
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in pixels
@@ -64,29 +64,10 @@ _TORSO = np.array([_L_SHOULDER, _R_SHOULDER, _L_HIP, _R_HIP])
 # threshold (the astronaut photo: 0.49), with the nose it scores ~0.6.
 _CORE = np.array([INDEX["nose"], _L_SHOULDER, _R_SHOULDER, _L_HIP, _R_HIP])
 
-# COCO's 17 keypoints with COCO's per-keypoint OKS sigmas (the spread of human annotators),
-# so our similarity tolerates on each point what human labellers disagree on.
-_COCO_SIGMAS: dict[str, float] = {
-    "nose": 0.026,
-    "left_eye": 0.025,
-    "right_eye": 0.025,
-    "left_ear": 0.035,
-    "right_ear": 0.035,
-    "left_shoulder": 0.079,
-    "right_shoulder": 0.079,
-    "left_elbow": 0.072,
-    "right_elbow": 0.072,
-    "left_wrist": 0.062,
-    "right_wrist": 0.062,
-    "left_hip": 0.107,
-    "right_hip": 0.107,
-    "left_knee": 0.087,
-    "right_knee": 0.087,
-    "left_ankle": 0.089,
-    "right_ankle": 0.089,
-}
-_OKS_POINTS = np.array([INDEX[name] for name in _COCO_SIGMAS])
-_OKS_SIGMAS = np.array(list(_COCO_SIGMAS.values()), np.float64)
+# COCO's keypoints and OKS sigmas, so our similarity tolerates on each point what human
+# labellers disagree on.
+_OKS_POINTS = np.array([index for _, index in COCO_KEYPOINTS])
+_OKS_SIGMAS = np.array(list(COCO_OKS_SIGMAS.values()), np.float64)
 # COCO scales distances by sqrt(segment area). A standing person's mask is about 1.45
 # torso sizes on a side (box ~3.5 x 1.2 torso lengths, mask ~half the box), so a torso-
 # relative similarity uses 1.45 x torso size where COCO uses sqrt(area).

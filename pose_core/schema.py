@@ -141,27 +141,26 @@ def bone_side(bone: tuple[int, int]) -> Side:
     return a if a == b else Side.CENTER
 
 
-# COCO's 17 keypoints in COCO order, each with its BlazePose index: the points that COCO-style
-# annotations and their OKS metric use (the crowd search and its benchmark score with them).
-COCO_KEYPOINTS: tuple[tuple[str, int], ...] = tuple(
-    (name, INDEX[name])
-    for name in (
-        "nose",
-        "left_eye",
-        "right_eye",
-        "left_ear",
-        "right_ear",
-        "left_shoulder",
-        "right_shoulder",
-        "left_elbow",
-        "right_elbow",
-        "left_wrist",
-        "right_wrist",
-        "left_hip",
-        "right_hip",
-        "left_knee",
-        "right_knee",
-        "left_ankle",
-        "right_ankle",
-    )
-)
+# COCO's 17 keypoints in COCO order, with COCO's per-keypoint OKS sigmas (the spread of
+# human annotators): the points that COCO-style annotations and their OKS metric use (the
+# crowd search's pose similarity and the people benchmark score with them).
+COCO_OKS_SIGMAS: dict[str, float] = {
+    "nose": 0.026,
+    "left_eye": 0.025,
+    "right_eye": 0.025,
+    "left_ear": 0.035,
+    "right_ear": 0.035,
+    "left_shoulder": 0.079,
+    "right_shoulder": 0.079,
+    "left_elbow": 0.072,
+    "right_elbow": 0.072,
+    "left_wrist": 0.062,
+    "right_wrist": 0.062,
+    "left_hip": 0.107,
+    "right_hip": 0.107,
+    "left_knee": 0.087,
+    "right_knee": 0.087,
+    "left_ankle": 0.089,
+    "right_ankle": 0.089,
+}
+COCO_KEYPOINTS: tuple[tuple[str, int], ...] = tuple((name, INDEX[name]) for name in COCO_OKS_SIGMAS)

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from skimage import data
 
+from pose_core.analysis import EstimatorPool
 from pose_core.inference import PoseEstimator
 from pose_core.types import PoseSettings
 from tests.helpers import FRAMES, REPO, encode, encode_clip, stage
@@ -64,6 +65,14 @@ def slide_analysis(slide_clip: bytes):
 def estimator() -> Iterator[PoseEstimator]:
     with PoseEstimator(PoseSettings(model="full")) as est:
         yield est
+
+
+@pytest.fixture(scope="session")
+def estimators() -> Iterator[EstimatorPool]:
+    """Real IMAGE-mode landmarkers, one per landmarker settings, as the app keeps them
+    (the crowd search and the crowd tracker ask for several)."""
+    with EstimatorPool() as pool:
+        yield pool
 
 
 @pytest.fixture(scope="session")

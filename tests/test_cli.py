@@ -229,13 +229,11 @@ def test_a_video_cut_short_is_written_as_far_as_it_goes_with_its_own_exit_status
 def test_crowd_mode_finds_a_group_numbers_it_left_to_right_and_says_so(tmp_path):
     from pose_core.inference import PoseEstimator  # noqa: PLC0415
     from pose_core.types import PoseSettings  # noqa: PLC0415
-    from tests.scenes import background_canvas, paste, portraits, reference_poses  # noqa: PLC0415
+    from tests.scenes import group_scene, reference_poses  # noqa: PLC0415
 
     with PoseEstimator(PoseSettings()) as plain:
         references = reference_poses(plain.detect)
-    canvas = background_canvas("coffee", (1280, 720))
-    for i, (x, y, height) in enumerate([(80, 300, 240), (520, 60, 200), (940, 420, 180)]):
-        paste(canvas, portraits()[i % 2], references[i % 2], x, y, height)
+    canvas = group_scene(references).rgb
     (tmp_path / "group.jpg").write_bytes(encode(canvas))
 
     def people(*options: str) -> tuple[dict, list[dict]]:

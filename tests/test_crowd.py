@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
 from skimage import data
 
+from pose_core.analysis import EstimatorPool
 from pose_core.crowd import (
     CrowdSearch,
     CrowdSettings,
@@ -20,17 +20,15 @@ from pose_core.crowd import (
     pose_similarity,
     tile_grid,
 )
-from pose_core.inference import PoseEstimator
 from pose_core.types import PoseResult, PoseSettings
 from tests.scenes import (
     REPO_ROOT,
     Scene,
     background,
     background_canvas,
+    group_scene,
     make_scene,
     match,
-    paste,
-    portraits,
     reference_poses,
 )
 
@@ -38,46 +36,19 @@ CROWD = PoseSettings(model="full", max_poses=6)
 CANVAS = (1280, 720)  # big enough that plain mode misses people of ~200 px, small enough to be quick
 
 
-class Estimators:
-    """One real estimator per settings, like the app's cache."""
-
-    def __init__(self) -> None:
-        self.by_settings: dict[PoseSettings, PoseEstimator] = {}
-
-    def __call__(self, settings: PoseSettings) -> PoseEstimator:
-        if settings not in self.by_settings:
-            self.by_settings[settings] = PoseEstimator(settings)
-        return self.by_settings[settings]
-
-
 @pytest.fixture(scope="module")
-def estimators() -> Iterator[Estimators]:
-    cache = Estimators()
-    yield cache
-    for estimator in cache.by_settings.values():
-        estimator.close()
-
-
-@pytest.fixture(scope="module")
-def search(estimators: Estimators) -> CrowdSearch:
+def search(estimators: EstimatorPool) -> CrowdSearch:
     return CrowdSearch(estimators, CROWD)
 
 
 @pytest.fixture(scope="module")
-def references(estimators: Estimators) -> tuple[PoseResult, ...]:
+def references(estimators: EstimatorPool) -> tuple[PoseResult, ...]:
     return reference_poses(estimators(PoseSettings(model="full", max_poses=1)).detect)
 
 
 @pytest.fixture(scope="module")
 def group(references: tuple[PoseResult, ...]) -> Scene:
-    """Three people, head and torso 180-240 px tall, at different heights in the picture,
-    on scikit-image's coffee photo at 720p."""
-    canvas = background_canvas("coffee", CANVAS)
-    people = tuple(
-        paste(canvas, portraits()[i % 2], references[i % 2], x, y, height)
-        for i, (x, y, height) in enumerate([(80, 300, 240), (520, 60, 200), (940, 420, 180)])
-    )
-    return Scene(canvas, people, "coffee")
+    return group_scene(references)
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +69,7 @@ def test_pasted_people_are_found_where_they_were_pasted(group: Scene, group_foun
         assert x0 < px1 and px0 < x1 and y0 < py1 and py0 < y1
 
 
-def test_it_finds_people_plain_mode_misses(estimators: Estimators, group: Scene) -> None:
+def test_it_finds_people_plain_mode_misses(estimators: EstimatorPool, group: Scene) -> None:
     """Why the search exists: at 720p the detector alone misses people ~200 px tall."""
     plain = estimators(CROWD).detect(group.rgb)
     assert len([s for _, _, s in match(plain, group.people) if s >= 0.5]) < len(group.people)
@@ -135,7 +106,7 @@ def test_people_are_numbered_left_to_right_and_the_same_each_run(
 
 
 def test_one_person_is_reported_once_and_as_plain_mode_sees_them(
-    estimators: Estimators, search: CrowdSearch, references: tuple[PoseResult, ...]
+    estimators: EstimatorPool, search: CrowdSearch, references: tuple[PoseResult, ...]
 ) -> None:
     """A large person is seen by the whole image and by several tiles: one person, and
     exactly plain mode's pose (single-person photos must not get worse)."""
@@ -147,7 +118,7 @@ def test_one_person_is_reported_once_and_as_plain_mode_sees_them(
     assert np.array_equal(found[0].pose.landmarks, plain[0].landmarks)
 
 
-def test_a_portrait_photo_gives_exactly_plain_modes_pose(estimators: Estimators, search: CrowdSearch) -> None:
+def test_a_portrait_photo_gives_exactly_plain_modes_pose(estimators: EstimatorPool, search: CrowdSearch) -> None:
     astronaut = data.astronaut()
     found = search.find(astronaut)
     plain = estimators(CROWD).detect(astronaut)
@@ -156,7 +127,7 @@ def test_a_portrait_photo_gives_exactly_plain_modes_pose(estimators: Estimators,
 
 
 @pytest.mark.parametrize("name", ["rocket", "cell", "retina", "brick"])
-def test_a_photo_with_nobody_gets_nobody(estimators: Estimators, search: CrowdSearch, name: str) -> None:
+def test_a_photo_with_nobody_gets_nobody(estimators: EstimatorPool, search: CrowdSearch, name: str) -> None:
     """rocket, cell and retina each gave tile poses with high scores before people found in
     tiles had to be found again on a crop around them."""
     for rgb in (background(name), background_canvas(name, CANVAS)):
@@ -165,7 +136,7 @@ def test_a_photo_with_nobody_gets_nobody(estimators: Estimators, search: CrowdSe
 
 
 def test_never_more_than_max_poses_keeping_the_best(
-    estimators: Estimators, group: Scene, group_found: tuple[FoundPerson, ...]
+    estimators: EstimatorPool, group: Scene, group_found: tuple[FoundPerson, ...]
 ) -> None:
     two = CrowdSearch(estimators, PoseSettings(model="full", max_poses=2)).find(group.rgb)
     assert len(two) == 2

@@ -292,13 +292,11 @@ def test_a_batch_over_the_limits_analyses_what_fits_and_names_the_rest(
 
 
 def test_more_than_one_person_turns_find_everyone_on_and_a_group_gets_numbered_tabs(detect_calls):
-    from tests.scenes import background_canvas, paste, portraits, reference_poses  # noqa: PLC0415
+    from tests.scenes import group_scene, reference_poses  # noqa: PLC0415
 
     with PoseEstimator(PoseSettings()) as plain:
         references = reference_poses(plain.detect)
-    canvas = background_canvas("coffee", (1280, 720))
-    for i, (x, y, height) in enumerate([(80, 300, 240), (520, 60, 200), (940, 420, 180)]):
-        paste(canvas, portraits()[i % 2], references[i % 2], x, y, height)
+    canvas = group_scene(references).rgb
 
     at = open_page()
     assert not at.toggle(key=f"{state.CROWD}-off").value  # one person: plain mode

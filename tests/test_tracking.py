@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
+from pose_core.analysis import EstimatorPool
 from pose_core.errors import SettingsError
-from pose_core.inference import PoseEstimator
 from pose_core.series import IdentityTracker
 from pose_core.tracking import CrowdTracker, TrackingSettings
 from pose_core.types import PoseResult, PoseSettings
@@ -29,29 +29,8 @@ FPS = 10
 GOOD_OKS = 0.5  # COCO's "correct pose" line
 
 
-class Estimators:
-    """One real IMAGE-mode estimator per landmarker settings, like the app's cache."""
-
-    def __init__(self) -> None:
-        self.by_settings: dict[PoseSettings, PoseEstimator] = {}
-
-    def __call__(self, settings: PoseSettings) -> PoseEstimator:
-        key = settings.landmarker
-        if key not in self.by_settings:
-            self.by_settings[key] = PoseEstimator(key)
-        return self.by_settings[key]
-
-
 @pytest.fixture(scope="module")
-def estimators() -> Iterator[Estimators]:
-    cache = Estimators()
-    yield cache
-    for estimator in cache.by_settings.values():
-        estimator.close()
-
-
-@pytest.fixture(scope="module")
-def references(estimators: Estimators) -> tuple[PoseResult, ...]:
+def references(estimators: EstimatorPool) -> tuple[PoseResult, ...]:
     return reference_poses(estimators(replace(SETTINGS, max_poses=1)).detect)
 
 
@@ -60,7 +39,7 @@ def decoded(clip: Clip) -> list[np.ndarray]:
     return [frame.rgb for frame in FrameReader(encode_clip(list(clip.frames), fps=FPS))]
 
 
-def track(estimators: Estimators, frames: Sequence[np.ndarray], slots: int = SETTINGS.max_poses):
+def track(estimators: EstimatorPool, frames: Sequence[np.ndarray], slots: int = SETTINGS.max_poses):
     """Each frame's poses (in IdentityTracker slots) and the tracker's own track ids."""
     identities = IdentityTracker(slots, SIZE)
     rows, ids = [], []
@@ -100,7 +79,7 @@ def group(references: tuple[PoseResult, ...]) -> Clip:
 
 
 @pytest.fixture(scope="module")
-def group_tracked(estimators: Estimators, group: Clip):
+def group_tracked(estimators: EstimatorPool, group: Clip):
     return track(estimators, decoded(group))
 
 
@@ -140,7 +119,7 @@ def test_each_person_keeps_their_identity(group: Clip, group_tracked) -> None:
     assert all(len(set(frame_ids)) == len(frame_ids) for frame_ids in ids)  # no track twice in a frame
 
 
-def test_the_same_frames_give_the_same_poses(estimators: Estimators, group: Clip, group_tracked) -> None:
+def test_the_same_frames_give_the_same_poses(estimators: EstimatorPool, group: Clip, group_tracked) -> None:
     rows, ids = group_tracked
     frames = decoded(group)[:6]
     again_rows, again_ids = track(estimators, frames)
@@ -167,7 +146,7 @@ def crossing(references: tuple[PoseResult, ...]) -> Clip:
 
 
 @pytest.fixture(scope="module")
-def crossing_tracked(estimators: Estimators, crossing: Clip):
+def crossing_tracked(estimators: EstimatorPool, crossing: Clip):
     return track(estimators, decoded(crossing))
 
 
@@ -200,7 +179,7 @@ def test_a_newcomer_at_the_far_side_gets_a_new_identity(crossing: Clip, crossing
 # --- Nobody, and the contract --------------------------------------------------------------
 
 
-def test_a_clip_with_nobody_gets_nobody(estimators: Estimators) -> None:
+def test_a_clip_with_nobody_gets_nobody(estimators: EstimatorPool) -> None:
     """A real background (scikit-image's rocket: it gave high-scoring ghost tiles to the
     photo search before its confirmation crop), panned a few pixels per frame."""
     wide = background_canvas("rocket", (SIZE[0] + 40, SIZE[1]))
@@ -211,7 +190,7 @@ def test_a_clip_with_nobody_gets_nobody(estimators: Estimators) -> None:
     assert found == [()] * 12
 
 
-def test_frames_must_match_and_time_must_not_go_back(estimators: Estimators) -> None:
+def test_frames_must_match_and_time_must_not_go_back(estimators: EstimatorPool) -> None:
     frame = background_canvas("gravel", SIZE)
     tracker = CrowdTracker(estimators, SETTINGS, image_size=SIZE)
     tracker.detect(frame, 100)
@@ -231,7 +210,7 @@ def test_settings_are_checked() -> None:
     with pytest.raises(ValueError, match="crop_scale"):
         TrackingSettings(crop_scale=0.5)
     with pytest.raises(SettingsError, match="image_size"):
-        CrowdTracker(Estimators(), SETTINGS, image_size=(0, 360))
+        CrowdTracker(EstimatorPool(), SETTINGS, image_size=(0, 360))
 
 
 def test_the_tracker_imports_neither_mediapipe_nor_streamlit() -> None:
