@@ -276,7 +276,7 @@ def tile_grid(width: int, height: int, crowd: CrowdSettings = CrowdSettings()) -
     return tuple(tiles)
 
 
-def _to_image(pose: PoseResult, window: tuple[int, int, int, int], image_size: tuple[int, int]) -> PoseResult:
+def to_image(pose: PoseResult, window: tuple[int, int, int, int], image_size: tuple[int, int]) -> PoseResult:
     """A pose found in ``window`` (x0, y0, x1, y1 of the image, whatever size it was
     resized to) as a pose of the whole image."""
     x0, y0, x1, y1 = window
@@ -319,7 +319,19 @@ def _cut_by_inner_edge(pose: PoseResult, window: tuple[int, int, int, int], crow
     )
 
 
-def _resized(rgb: np.ndarray, long_side: int | None) -> np.ndarray:
+def square_window(cx: float, cy: float, half: float, image_size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The square of side ``2 * half`` centred on (cx, cy), clipped to the image:
+    (x0, y0, x1, y1) in pixels (a crop around one person, as BlazePose tracks them)."""
+    width, height = image_size
+    return (
+        max(0, round(cx - half)),
+        max(0, round(cy - half)),
+        min(width, round(cx + half)),
+        min(height, round(cy + half)),
+    )
+
+
+def resized_to(rgb: np.ndarray, long_side: int | None) -> np.ndarray:
     """``rgb`` scaled to ``long_side`` pixels on its long side (None: as it is), contiguous."""
     height, width = rgb.shape[:2]
     factor = 1.0 if long_side is None else long_side / max(width, height)
@@ -330,7 +342,7 @@ def _resized(rgb: np.ndarray, long_side: int | None) -> np.ndarray:
     return cv2.resize(rgb, size, interpolation=interpolation)
 
 
-_REFINE_SIDE_PX = 256  # the landmark model's input size
+LANDMARK_INPUT_PX = 256  # the landmark model's input size
 
 
 # --- The search ---------------------------------------------------------------------------
@@ -378,9 +390,9 @@ class CrowdSearch:
             x0, y0, x1, y1 = window
             tile = rgb[y0:y1, x0:x1]
             if self.crowd.tile_side_px is not None and max(tile.shape[:2]) < self.crowd.tile_side_px:
-                tile = _resized(tile, self.crowd.tile_side_px)
+                tile = resized_to(tile, self.crowd.tile_side_px)
             for found in self._detect(tile, self.settings.max_poses):
-                pose = _to_image(found, window, size)
+                pose = to_image(found, window, size)
                 score = support_score(pose)
                 if (
                     score >= self.crowd.min_score
@@ -412,18 +424,12 @@ class CrowdSearch:
         height, width = rgb.shape[:2]
         x0, y0, x1, y1 = _visible_box_px(candidate.pose)
         half = self.crowd.refine_scale * max(x1 - x0, y1 - y0) / 2
-        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-        window = (
-            max(0, round(cx - half)),
-            max(0, round(cy - half)),
-            min(width, round(cx + half)),
-            min(height, round(cy + half)),
-        )
+        window = square_window((x0 + x1) / 2, (y0 + y1) / 2, half, (width, height))
         if window[2] - window[0] < 8 or window[3] - window[1] < 8:
             return None
         # The landmark model's input is 256 px; a crop of that size loses nothing it could use.
-        crop = _resized(rgb[window[1] : window[3], window[0] : window[2]], _REFINE_SIDE_PX)
-        poses = [_to_image(p, window, (width, height)) for p in self._detect(crop, self.crowd.confirm_max_poses)]
+        crop = resized_to(rgb[window[1] : window[3], window[0] : window[2]], LANDMARK_INPUT_PX)
+        poses = [to_image(p, window, (width, height)) for p in self._detect(crop, self.crowd.confirm_max_poses)]
         if not poses:
             return None
         similarity, pose = max(((pose_similarity(p, candidate.pose), p) for p in poses), key=lambda sp: sp[0])

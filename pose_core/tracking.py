@@ -34,15 +34,16 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from pose_core.crowd import (
-    _REFINE_SIDE_PX,
+    LANDMARK_INPUT_PX,
     CrowdSearch,
     CrowdSettings,
     Detector,
-    _resized,
-    _to_image,
     plausible,
     pose_similarity,
+    resized_to,
+    square_window,
     support_score,
+    to_image,
     torso_size_px,
 )
 from pose_core.errors import SettingsError
@@ -77,7 +78,7 @@ class TrackingSettings:
     crop_scale: float = 1.8
     # The crop is resized to this long side: the landmark model's input size (256 px);
     # a small person is upscaled so the detector sees them at the size it was trained on.
-    crop_side_px: int = _REFINE_SIDE_PX
+    crop_side_px: int = LANDMARK_INPUT_PX
     # When nobody passes in the crop, try again on crops this many times the upper body:
     # the detector misses a clearly visible person in one crop in 8-20 % of frames
     # (measured on crops centred on the pasted people: 1.2: 78 %, 1.5: 85 %, 1.8: 87 %,
@@ -271,19 +272,13 @@ class CrowdTracker:
         cfg = self.tracking
         x0, y0, x1, y1 = _upper_box_px(predicted)
         half = scale * max(x1 - x0, y1 - y0, 8.0) / 2
-        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-        window = (
-            max(0, round(cx - half)),
-            max(0, round(cy - half)),
-            min(width, round(cx + half)),
-            min(height, round(cy + half)),
-        )
+        window = square_window((x0 + x1) / 2, (y0 + y1) / 2, half, (width, height))
         if window[2] - window[0] < 8 or window[3] - window[1] < 8:  # walked out of the frame
             return None
-        crop = _resized(rgb[window[1] : window[3], window[0] : window[2]], cfg.crop_side_px)
+        crop = resized_to(rgb[window[1] : window[3], window[0] : window[2]], cfg.crop_side_px)
         self.follow_calls += 1
         found = self._estimator_for(replace(self.settings, max_poses=cfg.crop_max_poses)).detect(crop)
-        poses = [_to_image(p, window, (width, height)) for p in found]
+        poses = [to_image(p, window, (width, height)) for p in found]
         if not poses:
             return None
         # The first of equally similar poses: the landmarker's output is left to right.
