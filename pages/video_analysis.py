@@ -26,12 +26,15 @@ if upload is None:
 if not model_available_ui(settings.model):
     st.stop()
 
-progress, done = progress_ui()
+progress, done, say = progress_ui()
 try:
     data = upload.getvalue()
     digest = state.upload_digest(upload.file_id, data)
     job = state.video_job(digest, settings, stride)
-    render = job.render(data, smoothing, style, progress=progress)
+    render = job.kept(smoothing, style)
+    if render is None:  # work to do: one video at a time on this server
+        with state.video_slot(waiting=lambda: say("Another video is being analysed on this server; yours is next...")):
+            render = job.render(data, smoothing, style, progress=progress)
 except VideoLoadError as exc:
     done()
     st.error(

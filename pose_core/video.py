@@ -246,6 +246,13 @@ class VideoJob:
             self._raw_angles = angle_series(self.analysis.raw)
         return self._raw_angles
 
+    def kept(
+        self, smoothing: Smoothing | None = None, style: DrawStyle | None = None, *, video: bool = True
+    ) -> VideoRender | None:
+        """The render for these settings if it is kept already (nothing is computed)."""
+        with self._lock:
+            return self._renders.get((smoothing or Smoothing(), style or DrawStyle(), video))
+
     def render(
         self,
         source: Source,

@@ -5,7 +5,11 @@ One module, so a reader can see every cache and every session-state key in one p
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
 import numpy as np
@@ -134,6 +138,45 @@ UPLOAD_DIGESTS = "upload_digests"  # session state: uploaded file id -> sha256 o
 # .streamlit/config.toml (server.maxUploadSize) matches max_bytes.
 APP_VIDEO_LIMITS = VideoLimits(max_bytes=100 * 1024 * 1024, max_duration_s=60.0, max_side_px=1920)
 PREVIEW_SIDE = 384  # px; a minute at 30 fps keeps ~25 MB of previews for the frame slider
+
+
+# Video analyses run one at a time on this server: each holds a landmarker, decoded and
+# drawn frames and an H.264 encoder (~200 MB at 720p), and two cores gain nothing from a
+# second one at once. Three sessions analysing at once peaked at 1.1 GB; a 690 MB server
+# has room for one.
+VIDEO_JOBS_AT_ONCE = 1
+
+
+@st.cache_resource
+def _video_slots() -> threading.BoundedSemaphore:
+    return threading.BoundedSemaphore(VIDEO_JOBS_AT_ONCE)
+
+
+@contextmanager
+def video_slot(waiting: Callable[[], None]) -> Iterator[None]:
+    """Hold one of the server's video slots while the block runs; ``waiting()`` is called
+    first when all are taken (the page says so). Freed memory goes back to the system
+    afterwards."""
+    slots = _video_slots()
+    if not slots.acquire(blocking=False):
+        waiting()
+        slots.acquire()
+    try:
+        yield
+    finally:
+        slots.release()
+        release_freed_memory()
+
+
+def release_freed_memory() -> None:
+    """Hand the heap that a finished video job freed back to the system.
+
+    NOTE: glibc keeps freed memory in its arenas for reuse, so after a video the server
+    stays at its peak (measured: 260 MB up after one 720p clip; malloc_trim(0) returned
+    113 MB of it). A no-op where the C library has no malloc_trim (macOS, musl).
+    """
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def upload_digest(file_id: str, data: bytes) -> str:

@@ -20,9 +20,10 @@ from ui import state
 from ui.views import Download, angles_ui, downloads_ui, landmark_table_ui
 
 
-def progress_ui() -> tuple[Callable[[int, int, float], None], Callable[[], None]]:
+def progress_ui() -> tuple[Callable[[int, int, float], None], Callable[[], None], Callable[[str], None]]:
     """A progress bar that shows frames done and frames per second; returns the
-    callback for the video functions and a function that removes the bar."""
+    callback for the video functions, a function that removes the bar, and one that
+    shows a message in it (e.g. while waiting for the server)."""
     bar = st.progress(0.0, text="Reading the video...")
     last = [0.0]
 
@@ -36,7 +37,7 @@ def progress_ui() -> tuple[Callable[[int, int, float], None], Callable[[], None]
         else:  # the file does not say how long it is
             bar.progress(0.0, text=f"Frame {done} · {fps:.0f} frames/s")
 
-    return update, bar.empty
+    return update, bar.empty, lambda text: bar.progress(0.0, text=text)
 
 
 def _preview_with_pose(jpeg: bytes, series: PoseSeries, t: int, style: DrawStyle) -> np.ndarray:
