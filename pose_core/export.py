@@ -190,12 +190,18 @@ def records_table(records: Sequence[ImageRecord]) -> pd.DataFrame:
 def table_csv(table: pd.DataFrame) -> str:
     """A table as CSV text (six decimals; blank where a value does not apply). Text
     cells that a spreadsheet would run as formulas (a file named "=HYPERLINK(...).jpg")
-    are neutralised."""
+    are neutralised, and line breaks inside text become spaces (pandas does not quote a
+    bare carriage return, which would split the row in a spreadsheet)."""
     safe = table.copy()
     for column in safe.columns:
         if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
-            safe[column] = safe[column].map(neutralise_formula)
+            safe[column] = safe[column].map(_csv_text)
     return safe.to_csv(index=False, float_format="%.6f")
+
+
+def _csv_text(value: object) -> object:
+    value = neutralise_formula(value)
+    return value.replace("\r", " ").replace("\n", " ") if isinstance(value, str) else value
 
 
 def to_csv(records: Sequence[ImageRecord]) -> str:

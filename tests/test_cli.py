@@ -2,8 +2,10 @@
 
 import csv
 import json
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -249,3 +251,11 @@ def test_crowd_mode_finds_a_group_numbers_it_left_to_right_and_says_so(tmp_path)
     assert centres == sorted(centres) and all(0 < p["confidence"] <= 1 for p in crowd)
     settings, plain_people = people()
     assert settings["crowd"] is False and len(plain_people) < 3
+
+
+def test_the_installed_poselab_command_is_the_same_command_line():
+    """`pip install -e .` (requirements-dev.txt does it) puts `poselab` on the PATH."""
+    poselab = shutil.which("poselab") or str(Path(sys.executable).with_name("poselab"))
+    proc = subprocess.run([poselab, "--help"], check=False, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout.startswith("usage: poselab")
+    assert "analyze" in proc.stdout and "video" in proc.stdout

@@ -1,6 +1,7 @@
 """Exports (pose_core.export): one landmark table for photos and video, CSV and JSON with
 the manifest, all from the schema."""
 
+import csv
 import dataclasses
 import io
 import json
@@ -10,7 +11,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pose_core.export import ImageRecord, poses_table, series_table, table_csv, to_csv, to_json, video_json_dict
+from pose_core.export import (
+    ImageRecord,
+    neutralise_formula,
+    poses_table,
+    safe_stem,
+    series_table,
+    table_csv,
+    to_csv,
+    to_json,
+    unique_names,
+    video_json_dict,
+)
 from pose_core.models import resolve_model
 from pose_core.schema import LANDMARKS
 from pose_core.series import PoseSeries
@@ -164,3 +176,40 @@ def test_video_json_describes_the_clip_and_every_analysed_frame(slide_analysis):
     assert doc["model"]["variant"] == "full"
     assert doc["range_of_motion_min_confidence"] == 0.5
     assert {r["person"] for r in doc["range_of_motion"]} == {1}
+
+
+@pytest.mark.parametrize(
+    ("name", "stem"),
+    [
+        ("photos/a.jpg", "a"),
+        ("..\\..\\x.jpg", "x"),  # a Windows-style path never becomes folders in a ZIP
+        ("../../etc/passwd", "passwd"),
+        (".hidden.png", "hidden"),
+        ("bad\x00name\n.jpg", "badname"),
+        ("", "image"),
+        ("....", "image"),
+    ],
+)
+def test_safe_stem_keeps_only_a_plain_file_name(name, stem):
+    assert safe_stem(name) == stem
+
+
+def test_unique_names_never_collide_even_across_folders_and_case():
+    names = unique_names(["a/pose.jpg", "a/pose.png", "b/pose.jpg", "POSE.jpg", "other.jpg"], ".overlay.png")
+    assert names == [
+        "pose.overlay.png",
+        "pose-2.overlay.png",
+        "pose-3.overlay.png",
+        "POSE-4.overlay.png",  # macOS and Windows folders ignore case
+        "other.overlay.png",
+    ]
+
+
+@pytest.mark.parametrize("cell", ["=HYPERLINK(1)", "+SUM(1+1)", "-2+3", "@cmd", "\tx", "\rx"])
+def test_text_a_spreadsheet_would_run_is_neutralised_and_numbers_are_not(cell):
+    assert neutralise_formula(cell) == "'" + cell
+    table = pd.DataFrame({"source": [cell], "x": [-2.5]})
+    (row,) = csv.DictReader(io.StringIO(table_csv(table), newline=""))
+    # The number stays a number; a line break inside text would split the row, so it is a space.
+    assert row == {"source": "'" + cell.replace("\r", " "), "x": "-2.500000"}
+    assert neutralise_formula("photo.jpg") == "photo.jpg" and neutralise_formula(-2.5) == -2.5

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
+
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from pose_core.drawing import DrawStyle
 from pose_core.inference import PoseEstimator, VideoPoseEstimator
 from pose_core.types import PoseSettings
 from tests.helpers import REPO, encode
@@ -305,3 +310,20 @@ def test_more_than_one_person_turns_find_everyone_on_and_a_group_gets_numbered_t
     upload(at, ("group.jpg", encode(canvas), "image/jpeg"))
     assert [t.label for t in at.tabs] == ["Person 1", "Person 2", "Person 3"]
     assert any("search" in c.value and "3 person(s)" in c.value for c in at.caption)  # the time it took
+
+
+def test_the_batch_zip_has_safe_unique_entry_names_and_maps_them_in_its_json(astronaut_png, hopper_jpeg):
+    from ui.views import batch_zip  # noqa: PLC0415
+    from ui.widgets import InputImage  # noqa: PLC0415
+
+    items = [
+        InputImage("..\\..\\x.jpg", hopper_jpeg, "d1"),  # a Windows-style path from a hostile client
+        InputImage("x.png", astronaut_png, "d2"),
+        InputImage("broken.jpg", b"not an image", "d3"),
+    ]
+    outcomes = [state.analyze_bytes(i.data, PoseSettings(), i.digest) for i in items]
+    with zipfile.ZipFile(io.BytesIO(batch_zip(items, outcomes, DrawStyle()))) as zf:
+        names = sorted(zf.namelist())
+        doc = json.loads(zf.read("poses.json"))
+    assert names == ["landmarks.csv", "overlays/x-2.overlay.jpg", "overlays/x.overlay.jpg", "poses.json"]
+    assert [img["overlay"] for img in doc["images"]] == ["overlays/x.overlay.jpg", "overlays/x-2.overlay.jpg", None]

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from pose_core.angles import ANGLE_SPECS, HEADLINE_ANGLES, SPEC_BY_NAME, AngleReading, pose_angles
-from pose_core.crowd import support_score
+from pose_core.crowd import CrowdSettings, support_score
 from pose_core.drawing import DrawStyle, draw_overlay
 from pose_core.export import ImageRecord, poses_table, safe_stem, to_csv, to_json, unique_names
 from pose_core.images import encode_jpeg, encode_png, load_image
@@ -149,7 +149,7 @@ def landmark_table_ui(pose: PoseResult, key: str) -> None:
 def _person_ui(pose: PoseResult, person: int, style: DrawStyle, key: str) -> None:
     st.caption(
         f"Person {person} · confidence {support_score(pose):.2f} (how visible and in frame their head, shoulders "
-        "and hips are; below 0.5 the pose is more guess than measurement)"
+        f"and hips are; below {CrowdSettings().min_score} the pose is more guess than measurement)"
     )
     left, right = st.columns([5, 6], gap="medium")
     with left:
