@@ -21,6 +21,7 @@ items = batch_limits_ui(items)
 try:
     with st.spinner(f"Finding poses in {len(items)} image(s)..."):
         outcomes = [state.analyze_bytes(item.data, settings, item.digest) for item in items]
+    state.hold_for_session(outcomes)
 except ModelError as exc:
     st.error(f"The pose model could not be loaded: {exc}", icon=":material/error:")
     st.stop()

@@ -85,8 +85,9 @@ def load_image(
             orientation = int(image.getexif().get(0x0112, 1) or 1)
             full_size = image.size[::-1] if orientation in _SIDEWAYS else image.size
             if max_decode_pixels and image.width * image.height > max_decode_pixels:
-                shrink = math.sqrt(image.width * image.height / max_decode_pixels)
-                # JPEG only: the decoder picks the largest 1/2^k scale at least this size.
+                # JPEG only: decode at the largest 1/2^k scale that fits, which the decoder
+                # does without ever building the full-size picture (24 MP -> 6 MP).
+                shrink = 2 ** math.ceil(math.log2(math.sqrt(image.width * image.height / max_decode_pixels)))
                 image.draft(None, (math.ceil(image.width / shrink), math.ceil(image.height / shrink)))
             image.load()
             source_mode = image.mode

@@ -327,3 +327,11 @@ def test_the_batch_zip_has_safe_unique_entry_names_and_maps_them_in_its_json(ast
         doc = json.loads(zf.read("poses.json"))
     assert names == ["landmarks.csv", "overlays/x-2.overlay.jpg", "overlays/x.overlay.jpg", "poses.json"]
     assert [img["overlay"] for img in doc["images"]] == ["overlays/x.overlay.jpg", "overlays/x-2.overlay.jpg", None]
+
+
+def test_results_evicted_from_the_shared_cache_are_still_not_recomputed_for_their_session(astronaut_png, detect_calls):
+    at = upload(open_page(), ("astronaut.png", astronaut_png, "image/png"))
+    state.clear_caches()  # as if other sessions' photos had pushed this one out
+    at.slider(key=state.VISIBILITY_THRESHOLD).set_value(0.2).run()
+    at.toggle(key=state.ANGLE_ARCS).set_value(True).run()
+    assert not at.exception and len(detect_calls) == 1

@@ -41,6 +41,8 @@ BONE_COLOR = "bone_color"
 LINE_WIDTH = "line_width"
 ANGLE_ARCS = "angle_arcs"
 
+SESSION_RESULTS = "session_results"  # session state: (digest, settings) -> Outcome now shown
+
 DISPLAY_MAX_SIDE = 1600  # on-screen copies; landmarks and exports keep full resolution
 
 
@@ -85,7 +87,11 @@ class Outcome:
 
 
 # Budgets that fit a 690 MB server next to ~400 MB of Python, Streamlit and MediaPipe.
-IMAGE_CACHE_BYTES = 48 * 2**20  # a few hundred photos' results
+# Results shared by every session: a full batch (20 photos, ~0.3-0.5 MB each) and some.
+# Measured with bench/bench_memory.py: the cache filling up was the only growth over 50
+# photos (+0.3 MB a photo at 48 MB). What a session is looking at is also held by the
+# session itself (SESSION_RESULTS), so eviction never makes a slider re-run the model.
+IMAGE_CACHE_BYTES = 12 * 2**20
 # Photos are decoded at no more than this (a 48 MP photo as 12 MP): landmarks are
 # fractions of the picture, and the model crops each person to 256 px anyway.
 APP_DECODE_PIXELS = 12_500_000
@@ -99,10 +105,13 @@ def _image_results() -> BytesBoundedCache[Outcome]:
 
 
 def analyze_bytes(data: bytes, settings: PoseSettings, digest: str | None = None) -> Outcome:
-    """Decode and detect once per (image bytes, inference settings), from a cache shared
-    by every session and bounded by bytes. ``digest``: the bytes' sha256 if known."""
+    """Decode and detect once per (image bytes, inference settings): from this session's
+    current results, else from a cache shared by every session and bounded by bytes.
+    ``digest``: the bytes' sha256 if known."""
     digest = digest or hashlib.sha256(data).hexdigest()
     key = (digest, settings)
+    if (held := st.session_state.get(SESSION_RESULTS, {}).get(key)) is not None:
+        return held
     if (kept := _image_results().get(key)) is not None:
         return kept
     model = get_estimator(settings).model
@@ -113,8 +122,15 @@ def analyze_bytes(data: bytes, settings: PoseSettings, digest: str | None = None
     else:
         display = encode_jpeg(fit_within(image.rgb, DISPLAY_MAX_SIDE), quality=90)
         outcome = Outcome(digest, analysis, display, None, model, settings)
+        del image  # the decoded photo (tens of MB): gone before the heap is trimmed
     _image_results().put(key, outcome, outcome.nbytes)
+    release_freed_memory()
     return outcome
+
+
+def hold_for_session(outcomes: list[Outcome]) -> None:
+    """Keep the results this session shows (and only those) for its next reruns."""
+    st.session_state[SESSION_RESULTS] = {(o.digest, o.settings): o for o in outcomes}
 
 
 def clear_caches() -> None:

@@ -279,6 +279,7 @@ def batch_zip(items: Sequence[InputImage], outcomes: Sequence[state.Outcome], st
                 overlay = encode_jpeg(overlay_for_download(item, outcome, style), quality=92)
                 zf.writestr(record.overlay, overlay, compress_type=zipfile.ZIP_STORED)
         zf.writestr("landmarks.csv", to_csv(records))
+        state.release_freed_memory()
         zf.writestr("poses.json", to_json(records, outcomes[0].settings, outcomes[0].model))
     return buf.getvalue()
 
