@@ -17,13 +17,22 @@ from pose_core.types import PoseResult
 RGB = tuple[int, int, int]
 
 
+# NOTE: an overlay is usually seen about this wide (a dashboard column, half a projected
+# slide); lines, joints and labels are sized so that they stay readable at that width,
+# whatever the photo's resolution.
+SCREEN_PX = 640
+MIN_SCREEN_LINE_PX = 3  # thinner bones vanish on a projector
+MIN_SCREEN_TEXT_PX = 13  # angle labels and person numbers: readable from the back of a room
+OUTLINE = (20, 20, 20)  # dark edge under bones, joints and labels: any colour reads on snow or a white wall
+
+
 @dataclass(frozen=True)
 class DrawStyle:
     joint_color: RGB = (230, 30, 30)  # red joints
     bone_color: RGB = (255, 255, 255)  # white bones
     mask_color: RGB = (40, 140, 255)
-    line_thickness: int | None = None  # None: scale with the image (about 1/300 of its short side)
-    joint_radius: int | None = None  # None: scale with the image
+    line_thickness: int | None = None  # None: with the person's size, never under 3 px at SCREEN_PX
+    joint_radius: int | None = None  # None: with the line
     visibility_threshold: float = 0.5  # below it a joint/bone is drawn faded, not hidden
     faded_opacity: float = 0.3
     mask_opacity: float = 0.4
@@ -32,11 +41,21 @@ class DrawStyle:
     angle_names: tuple[str, ...] = HEADLINE_ANGLES  # which arcs show_angles draws
     number_people: bool = True  # with two or more people, draw each one's number beside them
 
-    def sizes(self, width: int, height: int) -> tuple[int, int]:
-        base = max(1.0, min(width, height) / 300.0)
-        thickness = self.line_thickness or max(2, round(base))
-        radius = self.joint_radius or max(3, round(base * 2.2))
+    def sizes(self, person_height_px: float, image_size: tuple[int, int]) -> tuple[int, int]:
+        """(line thickness, joint radius) in image pixels for a person this tall."""
+        per_screen_px = max(image_size) / SCREEN_PX  # image pixels behind one screen pixel
+        floor = max(1, round(MIN_SCREEN_LINE_PX * per_screen_px))
+        # A bone about 1/80 of the person's height looks like a limb, not a hair or a bar.
+        thickness = self.line_thickness or max(floor, round(person_height_px / 80))
+        radius = self.joint_radius or max(thickness + 1, round(thickness * 1.6))
         return thickness, radius
+
+
+def text_scale(image_size: tuple[int, int], person_height_px: float = 0.0) -> float:
+    """An OpenCV font scale for labels: at least MIN_SCREEN_TEXT_PX tall at SCREEN_PX,
+    larger with a large person (FONT_HERSHEY_SIMPLEX is ~22 px tall at scale 1)."""
+    per_screen_px = max(image_size) / SCREEN_PX
+    return max(MIN_SCREEN_TEXT_PX * per_screen_px / 22, person_height_px / 300)
 
 
 def _pt(xy: np.ndarray) -> tuple[int, int] | None:
@@ -45,19 +64,34 @@ def _pt(xy: np.ndarray) -> tuple[int, int] | None:
     return int(round(float(xy[0]))), int(round(float(xy[1])))
 
 
+@dataclass
+class _Parts:
+    """Bones and joints to draw at one opacity, each with its own size (its person's)."""
+
+    bones: list[tuple[tuple[int, int], tuple[int, int], int]]  # (a, b, thickness)
+    joints: list[tuple[tuple[int, int], int, int]]  # (centre, radius, thickness)
+
+    def points(self) -> list[tuple[int, int]]:
+        return [p for a, b, _ in self.bones for p in (a, b)] + [c for c, _, _ in self.joints]
+
+
+def _person_height(pose: PoseResult) -> float:
+    x0, y0, x1, y1 = pose_bbox_px(pose)
+    return max(x1 - x0, y1 - y0)
+
+
 def draw_overlay(
     rgb: np.ndarray,
     poses: Sequence[PoseResult],
     style: DrawStyle = DrawStyle(),
     angles: Sequence[Sequence[AngleReading]] | None = None,
 ) -> np.ndarray:
-    """A copy of ``rgb`` (H, W, 3) uint8 with each pose drawn on it.
-
-    ``angles`` (one sequence per pose) is needed only when ``style.show_angles``.
+    """A copy of ``rgb`` (H, W, 3) uint8 with each pose drawn on it: bones with a dark
+    outline, joints, and (``style.show_angles``, with ``angles`` one sequence per pose)
+    angle arcs with labels that never overlap; people numbered when there are several.
     """
     height, width = rgb.shape[:2]
     canvas = rgb.copy()
-    thickness, radius = style.sizes(width, height)
     for pose in poses:
         if style.show_mask and pose.segmentation_mask is not None:
             alpha = (pose.segmentation_mask.astype(np.float32) / 255.0 * style.mask_opacity)[:, :, None]
@@ -65,90 +99,129 @@ def draw_overlay(
 
     # Low-visibility parts first, on a layer blended once over just their bounding box
     # (blending the whole frame costs ~10 ms at 720p), then the visible parts on top.
-    faded_bones: list[tuple[tuple[int, int], tuple[int, int]]] = []
-    faded_joints: list[tuple[int, int]] = []
-    solid_bones: list[tuple[tuple[int, int], tuple[int, int]]] = []
-    solid_joints: list[tuple[int, int]] = []
+    faded, solid = _Parts([], []), _Parts([], [])
     for pose in poses:
+        thickness, radius = style.sizes(_person_height(pose), (width, height))
         xy = pose.landmarks_px
         visible = pose.visibility >= style.visibility_threshold
         for a, b in BONES:
             pa, pb = _pt(xy[a]), _pt(xy[b])
             if pa is not None and pb is not None:
-                (solid_bones if visible[a] and visible[b] else faded_bones).append((pa, pb))
+                (solid if visible[a] and visible[b] else faded).bones.append((pa, pb, thickness))
         for i, p in enumerate(xy):
             if (center := _pt(p)) is not None:
-                (solid_joints if visible[i] else faded_joints).append(center)
-    if faded_bones or faded_joints:
-        points = np.array([p for bone in faded_bones for p in bone] + faded_joints)
-        pad = radius + thickness + 2
+                (solid if visible[i] else faded).joints.append((center, radius, thickness))
+    if faded.bones or faded.joints:
+        points = np.array(faded.points())
+        pad = max([r for _, r, _ in faded.joints] + [t for _, _, t in faded.bones]) + 4
         x0, y0 = np.maximum(points.min(axis=0) - pad, 0)
         x1, y1 = np.minimum(points.max(axis=0) + pad + 1, [width, height])
         if x1 > x0 and y1 > y0:
             region = canvas[y0:y1, x0:x1]
             layer = region.copy()
-            _draw_parts(layer, faded_bones, faded_joints, style, thickness, radius, offset=(int(x0), int(y0)))
+            _draw_parts(layer, faded, style, offset=(int(x0), int(y0)))
             changed = np.any(layer != region, axis=2)
             blend = cv2.addWeighted(layer, style.faded_opacity, region, 1 - style.faded_opacity, 0)
             region[changed] = blend[changed]
-    _draw_parts(canvas, solid_bones, solid_joints, style, thickness, radius)
+    _draw_parts(canvas, solid, style)
 
+    labels: list[tuple[int, int, int, int]] = []  # boxes already taken, so no two labels overlap
     if style.show_angles and angles is not None:
         for pose, readings in zip(poses, angles, strict=False):
-            _draw_angle_arcs(canvas, pose, readings, style, thickness)
+            _draw_angle_arcs(canvas, pose, readings, style, labels)
     if style.number_people and len(poses) > 1:
         for number, pose in enumerate(poses, start=1):
-            _draw_number(canvas, pose, number)
+            _draw_number(canvas, pose, number, labels)
     return canvas
 
 
-def _draw_number(canvas: np.ndarray, pose: PoseResult, number: int) -> None:
+def _draw_number(canvas: np.ndarray, pose: PoseResult, number: int, taken: list[tuple[int, int, int, int]]) -> None:
     """The person's number (as in the tabs, tables and exports) in a dark box just above
-    their head, sized with them and never smaller than a readable 14 px."""
+    their head, sized with them and never smaller than a readable MIN_SCREEN_TEXT_PX."""
     x0, y0, x1, y1 = pose_bbox_px(pose)
-    text = str(number)
-    scale = max(0.65, (y1 - y0) / 220)  # FONT_HERSHEY_SIMPLEX is ~22 px tall at scale 1
+    height, width = canvas.shape[:2]
+    scale = text_scale((width, height), (y1 - y0) * 0.7)
+    _label(canvas, str(number), ((x0 + x1) / 2, y0), scale, (255, 255, 255), taken, above=True)
+
+
+def _label(
+    canvas: np.ndarray,
+    text: str,
+    anchor: tuple[float, float],
+    scale: float,
+    color: RGB,
+    taken: list[tuple[int, int, int, int]],
+    *,
+    above: bool = False,
+    directions: Sequence[tuple[float, float]] = ((0.0, 0.0),),
+) -> None:
+    """``text`` in a dark box near ``anchor``: the first of ``directions`` (offsets in
+    box sizes) whose box is inside the picture and free of ``taken`` boxes; otherwise
+    the one overlapping least. The chosen box is added to ``taken``."""
+    height, width = canvas.shape[:2]
     weight = max(1, round(scale * 2))
     (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, weight)
-    pad = max(3, th // 3)
-    height, width = canvas.shape[:2]
-    left = int(np.clip((x0 + x1) / 2 - tw / 2 - pad, 0, max(0, width - tw - 2 * pad)))
-    top = int(np.clip(y0 - th - base - 3 * pad, 0, max(0, height - th - base - 2 * pad)))
-    cv2.rectangle(canvas, (left, top), (left + tw + 2 * pad, top + th + base + 2 * pad), (20, 20, 20), -1)
+    pad = max(2, th // 4)
+    bw, bh = tw + 2 * pad, th + base + 2 * pad
+    best: tuple[float, tuple[int, int, int, int]] | None = None
+    for dx, dy in directions:
+        cx, cy = anchor[0] + dx * bw, anchor[1] + dy * bh - (bh / 2 + pad if above else 0)
+        left = int(np.clip(cx - bw / 2, 0, max(0, width - bw)))
+        top = int(np.clip(cy - bh / 2, 0, max(0, height - bh)))
+        box = (left, top, left + bw, top + bh)
+        overlap = sum(_overlap(box, other) for other in taken)
+        if best is None or overlap < best[0]:
+            best = (overlap, box)
+        if overlap == 0:
+            break
+    assert best is not None
+    left, top, right, bottom = best[1]
+    taken.append(best[1])
+    cv2.rectangle(canvas, (left, top), (right, bottom), OUTLINE, -1)
     origin = (left + pad, top + pad + th)
-    cv2.putText(canvas, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), weight, cv2.LINE_AA)
+    cv2.putText(canvas, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, color, weight, cv2.LINE_AA)
 
 
-def _draw_parts(
-    target: np.ndarray,
-    bones: list[tuple[tuple[int, int], tuple[int, int]]],
-    joints: list[tuple[int, int]],
-    style: DrawStyle,
-    thickness: int,
-    radius: int,
-    offset: tuple[int, int] = (0, 0),
-) -> None:
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> int:
+    return max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
+def _draw_parts(target: np.ndarray, parts: _Parts, style: DrawStyle, offset: tuple[int, int] = (0, 0)) -> None:
     dx, dy = offset
-    for (ax, ay), (bx, by) in bones:
+    for (ax, ay), (bx, by), thickness in parts.bones:  # outlines first, under every bone
+        edge = max(1, thickness // 3)
+        cv2.line(target, (ax - dx, ay - dy), (bx - dx, by - dy), OUTLINE, thickness + 2 * edge, cv2.LINE_AA)
+    for (ax, ay), (bx, by), thickness in parts.bones:
         cv2.line(target, (ax - dx, ay - dy), (bx - dx, by - dy), style.bone_color, thickness, cv2.LINE_AA)
-    for cx, cy in joints:
+    for (cx, cy), radius, thickness in parts.joints:
         cv2.circle(target, (cx - dx, cy - dy), radius, style.joint_color, -1, cv2.LINE_AA)
-        cv2.circle(target, (cx - dx, cy - dy), radius, (0, 0, 0), max(1, thickness // 2), cv2.LINE_AA)
+        cv2.circle(target, (cx - dx, cy - dy), radius, OUTLINE, max(1, thickness // 2), cv2.LINE_AA)
+
+
+# Where an angle's label may go, in label-box sizes from the arc's outside: straight
+# out along the angle's bisector first, then further out, then to either side.
+_LABEL_SPOTS = ((0.0, 0.0), (0.6, 0.6), (-0.6, -0.6), (0.0, 1.2), (0.0, -1.2), (1.1, 0.0), (-1.1, 0.0))
 
 
 def _draw_angle_arcs(
-    canvas: np.ndarray, pose: PoseResult, readings: Sequence[AngleReading], style: DrawStyle, thickness: int
+    canvas: np.ndarray,
+    pose: PoseResult,
+    readings: Sequence[AngleReading],
+    style: DrawStyle,
+    taken: list[tuple[int, int, int, int]],
 ) -> None:
     height, width = canvas.shape[:2]
     xy = pose.landmarks_px
-    arc_radius = max(12, round(min(width, height) / 25))
-    font_scale = max(0.4, min(width, height) / 900)
+    person = _person_height(pose)
+    thickness, _ = style.sizes(person, (width, height))
+    arc_radius = max(12, round(person / 12))
+    scale = text_scale((width, height), person * 0.5)
     for reading in readings:
         spec = SPEC_BY_NAME[reading.name]
         if reading.name not in style.angle_names or spec.kind is not AngleKind.JOINT or spec.c is None:
             continue
-        if math.isnan(reading.degrees_2d):
-            continue
+        if math.isnan(reading.degrees_2d) or not reading.confidence >= style.visibility_threshold:
+            continue  # no arc for a joint the model guesses (a knee outside a portrait)
         a, b, c = (xy[[index_of(n) for n in p]].mean(axis=0) for p in (spec.a, spec.b, spec.c))
         start = math.degrees(math.atan2(a[1] - b[1], a[0] - b[0]))
         end = math.degrees(math.atan2(c[1] - b[1], c[0] - b[0]))
@@ -158,19 +231,11 @@ def _draw_angle_arcs(
         center = _pt(b)
         if center is None:
             continue
-        cv2.ellipse(
-            canvas,
-            center,
-            (arc_radius, arc_radius),
-            0,
-            start,
-            start + sweep,
-            (255, 220, 0),
-            max(1, thickness),
-            cv2.LINE_AA,
-        )
+        for color, weight in ((OUTLINE, thickness + 2), ((255, 220, 0), thickness)):
+            axes = (arc_radius, arc_radius)
+            cv2.ellipse(canvas, center, axes, 0, start, start + sweep, color, max(1, weight), cv2.LINE_AA)
         mid = math.radians(start + sweep / 2)
-        text_at = (int(center[0] + math.cos(mid) * arc_radius * 1.6), int(center[1] + math.sin(mid) * arc_radius * 1.6))
-        text = f"{reading.degrees_2d:.0f}"
-        for color, weight in (((0, 0, 0), max(2, thickness + 2)), ((255, 220, 0), max(1, thickness // 2 + 1))):
-            cv2.putText(canvas, text, text_at, cv2.FONT_HERSHEY_SIMPLEX, font_scale, color, weight, cv2.LINE_AA)
+        outward = (math.cos(mid), math.sin(mid))
+        anchor = (center[0] + outward[0] * arc_radius * 1.9, center[1] + outward[1] * arc_radius * 1.9)
+        spots = [(dx * outward[0] - dy * outward[1], dx * outward[1] + dy * outward[0]) for dx, dy in _LABEL_SPOTS]
+        _label(canvas, f"{reading.degrees_2d:.0f}", anchor, scale, (255, 220, 0), taken, directions=spots)

@@ -4,8 +4,9 @@ import cv2
 import numpy as np
 import pytest
 
+from pose_core import drawing
 from pose_core.angles import compute_angles
-from pose_core.drawing import DrawStyle, draw_overlay
+from pose_core.drawing import MIN_SCREEN_LINE_PX, SCREEN_PX, DrawStyle, draw_overlay
 from pose_core.images import encode_png
 from pose_core.types import PoseResult
 from tests.helpers import make_pose
@@ -80,3 +81,60 @@ def test_overlays_encode_as_png_losslessly(grey):
     out = draw_overlay(grey, [_pose()])
     decoded = cv2.cvtColor(cv2.imdecode(np.frombuffer(encode_png(out), np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
     assert np.array_equal(decoded, out)
+
+
+def _bone_width(canvas: np.ndarray, row: int, color: tuple[int, int, int]) -> int:
+    """How many pixels of ``row`` have exactly the bone's colour (a vertical bone's width)."""
+    return int(np.all(canvas[row] == color, axis=1).sum())
+
+
+def test_a_small_person_on_a_large_photo_still_gets_bones_3_px_wide_on_screen():
+    # A person 300 px tall on a 1920 px photo, seen SCREEN_PX wide: 3 screen px = 9 photo px.
+    size = (1920, 1080)
+    pose = make_pose({"left_shoulder": (960.0, 400.0), "left_elbow": (960.0, 700.0)}, size)
+    canvas = draw_overlay(np.full((1080, 1920, 3), 90, np.uint8), [pose], DrawStyle(joint_color=(0, 0, 255)))
+    assert _bone_width(canvas, 550, (255, 255, 255)) >= MIN_SCREEN_LINE_PX * 1920 / SCREEN_PX - 1
+
+
+def test_bones_have_a_dark_outline_so_white_bones_show_on_a_white_wall():
+    white = np.full((200, 200, 3), 255, np.uint8)
+    pose = make_pose({"left_shoulder": (100.0, 20.0), "left_elbow": (100.0, 180.0)}, (200, 200))
+    row = draw_overlay(white, [pose])[100]
+    inside = np.flatnonzero(np.all(row == 255, axis=1) == 0)  # the outline's columns
+    assert inside.size and row[inside].max(axis=1).min() < 80  # dark edges either side of the bone
+    assert np.all(row[100] == 255)  # the bone itself stays white
+
+
+def test_angle_labels_sit_apart_even_when_their_joints_coincide(grey):
+    # Both hips at one point, both knees bent: two labels want the same spot.
+    points = {
+        "left_shoulder": (95.0, 40.0),
+        "right_shoulder": (105.0, 40.0),
+        "left_hip": (100.0, 100.0),
+        "right_hip": (100.0, 101.0),
+        "left_knee": (60.0, 150.0),
+        "right_knee": (140.0, 150.0),
+        "left_ankle": (60.0, 195.0),
+        "right_ankle": (140.0, 195.0),
+    }
+    pose = make_pose(points, (200, 200))
+    taken: list[tuple[int, int, int, int]] = []
+    canvas = grey.copy()
+    for _ in range(2):
+        drawing._label(canvas, "165", (100.0, 120.0), 0.5, (255, 220, 0), taken, directions=drawing._LABEL_SPOTS)
+    (a, b) = taken
+    assert drawing._overlap(a, b) == 0
+    style = DrawStyle(show_angles=True, angle_names=("left_hip", "right_hip"))
+    drawn = draw_overlay(
+        grey, [pose], style, [compute_angles(pose.landmarks_px, pose.world_landmarks, pose.visibility)]
+    )
+    assert (np.all(drawn == (255, 220, 0), axis=2)).sum() > 20  # both labels' text is drawn
+
+
+def test_people_are_numbered_on_the_overlay_only_when_there_are_several(grey):
+    left = make_pose({"left_shoulder": (40.0, 60.0), "left_elbow": (40.0, 150.0)}, (200, 200))
+    right = make_pose({"left_shoulder": (160.0, 60.0), "left_elbow": (160.0, 150.0)}, (200, 200))
+    alone = draw_overlay(grey, [left])
+    both = draw_overlay(grey, [left, right])
+    number_box = (np.all(both == drawing.OUTLINE, axis=2)).sum()
+    assert number_box > (np.all(alone == drawing.OUTLINE, axis=2)).sum() + 200  # two dark number boxes
