@@ -1,5 +1,7 @@
 import sys
 
-from pose_core.cli import main
+from pose_core.cli import run
 
-sys.exit(main())
+# The guard matters: a worker process started with "spawn" imports this module again.
+if __name__ == "__main__":
+    sys.exit(run())

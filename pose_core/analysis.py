@@ -3,6 +3,7 @@ plain (one landmarker call) or "find everyone" (the multi-scale search)."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,21 +18,25 @@ EstimatorFor = Callable[[PoseSettings], PoseEstimator]
 
 class EstimatorPool:
     """One IMAGE-mode landmarker per landmarker settings, created on first use and kept
-    (the command line's counterpart of the app's process-wide cache); close it after."""
+    (the command line's counterpart of the app's process-wide cache); close it after.
+    Safe to share between threads (the HTTP API's workers do): each is created once."""
 
     def __init__(self) -> None:
         self._estimators: dict[PoseSettings, PoseEstimator] = {}
+        self._lock = threading.Lock()
 
     def __call__(self, settings: PoseSettings) -> PoseEstimator:
         key = settings.landmarker
-        if key not in self._estimators:
-            self._estimators[key] = PoseEstimator(key)
-        return self._estimators[key]
+        with self._lock:
+            if key not in self._estimators:
+                self._estimators[key] = PoseEstimator(key)
+            return self._estimators[key]
 
     def close(self) -> None:
-        for estimator in self._estimators.values():
-            estimator.close()
-        self._estimators.clear()
+        with self._lock:
+            for estimator in self._estimators.values():
+                estimator.close()
+            self._estimators.clear()
 
     def __enter__(self) -> EstimatorPool:
         return self
