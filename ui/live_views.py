@@ -1,0 +1,363 @@
+"""The Live page's parts: the WebRTC stream, the readouts beside it, freeze and record.
+
+The frame work is :class:`pose_core.live.LivePipeline`; this module only connects it to
+streamlit-webrtc (one pipeline per browser connection, made by the worker's factory,
+closed when its stream ends) and to the page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import math
+import os
+import time
+from typing import Any
+
+import av
+import streamlit as st
+from streamlit_webrtc import VideoProcessorBase, WebRtcMode, webrtc_streamer
+
+from pose_core.angles import HEADLINE_ANGLES, SPEC_BY_NAME
+from pose_core.errors import PoseLabError
+from pose_core.export import series_table, table_csv
+from pose_core.images import encode_jpeg, encode_png, fit_within
+from pose_core.live import (
+    COACHING_WINDOW_S,
+    DEFAULT_RECORD_SECONDS,
+    MAX_RECORD_SECONDS,
+    FrozenFrame,
+    IceConfig,
+    LiveCoaching,
+    LiveOptions,
+    LivePipeline,
+    LiveStats,
+    ice_config,
+    live_json,
+)
+from pose_core.types import ImageAnalysis, left_to_right
+from ui import state
+from ui.views import Download, downloads_ui, image_result_ui
+from ui.widgets import InputImage
+
+READOUT_EVERY_S = 0.4  # how often the numbers beside the video refresh (a full page never reruns for them)
+CONNECT_TIMEOUT_S = 20.0  # no picture this long after Start: the connection has failed
+CAMERA_CONSTRAINTS = {"video": {"width": {"ideal": 640}, "height": {"ideal": 480}}, "audio": False}
+
+
+class PoseVideoProcessor(VideoProcessorBase):
+    """streamlit-webrtc's hook into one connection: frames in, skeleton pictures out.
+
+    NOTE: streamlit-webrtc runs this on a thread of its own (async_processing) and hands
+    :meth:`recv_queued` every frame that arrived while the last one was processed; all
+    but the newest are dropped here, so a slow machine shows fewer frames, not older ones.
+    """
+
+    def __init__(self, options: LiveOptions) -> None:
+        self.pipeline = LivePipeline(options)
+
+    def _picture(self, frame: av.VideoFrame) -> av.VideoFrame:
+        done = self.pipeline.submit(frame.to_ndarray(format="rgb24"))
+        if done is None:  # dropped, or the stream is closing
+            return frame
+        return av.VideoFrame.from_ndarray(done.overlay, format="rgb24")
+
+    def recv(self, frame: av.VideoFrame) -> av.VideoFrame:
+        return self._picture(frame)
+
+    async def recv_queued(self, frames: list[av.VideoFrame]) -> list[av.VideoFrame]:
+        self.pipeline.count_dropped(len(frames) - 1)
+        return [self._picture(frames[-1])]
+
+    def on_ended(self) -> None:
+        """The browser stopped, closed the tab or lost the connection: free the landmarker."""
+        self.pipeline.close()
+
+
+def _secrets() -> dict[str, Any]:
+    try:
+        return st.secrets.to_dict()
+    except FileNotFoundError:  # no secrets.toml: nothing configured, which is the usual case
+        return {}
+
+
+def ice_config_ui() -> IceConfig:
+    """The ICE servers from secrets or environment; a broken setting is said, and ignored."""
+    try:
+        return ice_config(_secrets(), os.environ)
+    except PoseLabError as exc:
+        st.warning(f"The TURN settings are incomplete and were ignored: {exc}.", icon=":material/settings:")
+        return IceConfig()
+
+
+def live_controls_ui() -> tuple[bool, float]:
+    """Sidebar settings that only the live view has: mirror, and how long a recording keeps."""
+    with st.sidebar:
+        st.subheader("Live")
+        mirror = st.toggle(
+            "Mirror view",
+            value=True,
+            key=state.LIVE_MIRROR,
+            help="Show the picture as a mirror does, which is easier to move in front of. "
+            "Left and right in the angles still mean the person's own.",
+        )
+        seconds = st.slider(
+            "Recording keeps the last",
+            5,
+            int(MAX_RECORD_SECONDS),
+            int(DEFAULT_RECORD_SECONDS),
+            5,
+            format="%d s",
+            key=state.LIVE_RECORD_SECONDS,
+        )
+    return mirror, float(seconds)
+
+
+def live_stream_ui(options: LiveOptions, ice: IceConfig) -> Any:
+    """The camera's live picture with the skeleton on it; returns streamlit-webrtc's context."""
+    ctx = webrtc_streamer(
+        key=state.LIVE_STREAM,
+        mode=WebRtcMode.SENDRECV,
+        rtc_configuration=ice.rtc_configuration,
+        media_stream_constraints=CAMERA_CONSTRAINTS,
+        video_processor_factory=lambda: PoseVideoProcessor(options),
+        async_processing=True,
+        video_html_attrs={"autoPlay": True, "controls": False, "muted": True, "style": {"width": "100%"}},
+        translations={"start": "Start the camera", "stop": "Stop"},
+    )
+    processor = ctx.video_processor
+    if processor is not None and processor.pipeline.options != options:  # a sidebar change: from the next frame
+        processor.pipeline.options = options
+    return ctx
+
+
+def current_pipeline() -> LivePipeline | None:
+    """This session's pipeline: the running one, or the last one after its stream stopped
+    (its recording can still be downloaded)."""
+    return st.session_state.get(state.LIVE_PIPELINE)
+
+
+def _adopt_pipeline(ctx: Any) -> None:
+    """Keep the running stream's pipeline in this session once it has shown a frame, and
+    rerun the page then, so that Freeze and the recording's downloads come alive.
+
+    NOTE: streamlit-webrtc makes the processor when the browser's video track arrives,
+    after the page run that started the connection; only this fragment sees it appear.
+    """
+    processor = ctx.video_processor if ctx.state.playing else None
+    pipeline = processor.pipeline if processor is not None else None
+    if pipeline is None or pipeline is current_pipeline() or pipeline.stats().frames_done == 0:
+        return
+    st.session_state[state.LIVE_PIPELINE] = pipeline
+    st.rerun(scope="app")
+
+
+def _big_number(label: str, value: str, note: str = "") -> str:
+    note_html = f'<div style="font-size:0.8rem;opacity:0.7">{html.escape(note)}</div>' if note else ""
+    return (
+        '<div style="margin-bottom:0.6rem">'
+        f'<div style="font-size:0.95rem;opacity:0.8">{html.escape(label)}</div>'
+        f'<div style="font-size:3rem;font-weight:700;line-height:1.05;font-variant-numeric:tabular-nums">'
+        f"{html.escape(value)}</div>{note_html}</div>"
+    )
+
+
+def readouts_ui(stats: LiveStats | None, threshold: float, running: bool = True) -> None:
+    """The numbers beside the video: headline angles large, then speed and people."""
+    angles = {r.name: r for r in stats.angles} if stats else {}
+    cells = []
+    for name in HEADLINE_ANGLES:
+        reading = angles.get(name)
+        shown = reading is not None and not math.isnan(reading.degrees_2d) and reading.confidence >= threshold
+        cells.append(
+            _big_number(
+                SPEC_BY_NAME[name].label,
+                f"{reading.degrees_2d:.0f}°" if shown and reading else "–",
+                "" if shown or reading is None else "not visible enough",
+            )
+        )
+    left, right = st.columns(2)
+    left.markdown("".join(cells[0::2]), unsafe_allow_html=True)  # left side of the body in one column
+    right.markdown("".join(cells[1::2]), unsafe_allow_html=True)
+    if stats is None or stats.frames_done == 0:
+        st.caption("Waiting for the camera..." if running else "Press **Start the camera** to see the numbers move.")
+        return
+    latency = "–" if math.isnan(stats.latency_ms) else f"{stats.latency_ms:.0f} ms"
+    people = (
+        "nobody found"
+        if stats.people == 0
+        else ("1 person found" if stats.people == 1 else f"{stats.people} people found")
+    )
+    st.markdown(
+        f"**{stats.fps:.1f} fps** · **{latency}** per frame · **{people}**",
+        help="Frames per second shown with a skeleton, and the time each takes (model, smoothing, drawing). "
+        "Frames that arrive while one is being processed are skipped, so the picture stays current.",
+    )
+    st.caption(f"{stats.frames_done} frames processed, {stats.frames_dropped} skipped to keep up")
+    if stats.recording:
+        st.caption(f":red[●] Recording: {stats.recorded_s:.0f} s kept")
+    if stats.error:
+        st.error(f"No skeleton: {stats.error}", icon=":material/error:")
+
+
+def coaching_ui(coaching: LiveCoaching | None) -> None:
+    """Person 1's repetition count (over the last COACHING_WINDOW_S) and posture, large."""
+    with st.container(border=True):
+        if coaching is None:
+            st.markdown(_big_number("Repetitions", "–") + _big_number("Posture", "–"), unsafe_allow_html=True)
+            return
+        reps, posture = coaching.repetitions, coaching.posture
+        counted = f"of {SPEC_BY_NAME[reps.angle].label.lower()}" if reps.angle and reps.count else (reps.note or "")
+        label = posture.label if posture is not None else "nobody seen"
+        st.markdown(
+            _big_number(f"Repetitions (last {COACHING_WINDOW_S:.0f} s)", str(reps.count), counted)
+            + _big_number("Posture", label, posture.reason if posture is not None else ""),
+            unsafe_allow_html=True,
+        )
+
+
+def live_panel_ui(ctx: Any, threshold: float) -> None:
+    """The readouts, refreshed every READOUT_EVERY_S while the camera is on, and a plain
+    message when a connection cannot be made."""
+    running = bool(ctx.state.playing or ctx.state.signalling)
+
+    @st.fragment(run_every=READOUT_EVERY_S if running else None)
+    def panel() -> None:
+        _adopt_pipeline(ctx)
+        pipeline = current_pipeline()
+        live = ctx.state.playing and pipeline is not None and not pipeline.closed
+        stats = pipeline.stats() if live and pipeline is not None else None
+        readouts_ui(stats, threshold, running)
+        coaching_ui(pipeline.coaching() if live and pipeline is not None else None)
+        _connection_watch(ctx, stats)
+
+    panel()
+
+
+def _connection_watch(ctx: Any, stats: LiveStats | None) -> None:
+    """Notice a connection that does not come up (no picture CONNECT_TIMEOUT_S after
+    Start) and say so; the page then offers a snapshot instead."""
+    connecting = ctx.state.signalling or (ctx.state.playing and (stats is None or stats.frames_in == 0))
+    if not connecting:
+        st.session_state.pop(state.LIVE_CONNECTING_SINCE, None)
+        if stats is not None and stats.frames_in:
+            st.session_state.pop(state.LIVE_NO_CONNECTION, None)
+        return
+    since = st.session_state.setdefault(state.LIVE_CONNECTING_SINCE, time.monotonic())
+    if time.monotonic() - since > CONNECT_TIMEOUT_S and not st.session_state.get(state.LIVE_NO_CONNECTION):
+        st.session_state[state.LIVE_NO_CONNECTION] = True
+        st.rerun(scope="app")  # the page shows the message and opens the snapshot below
+
+
+def no_connection_ui() -> None:
+    """What to do when the live video cannot connect."""
+    if st.session_state.get(state.LIVE_NO_CONNECTION):
+        st.error(
+            "The live video could not connect to this server. Your browser and the server could not find a "
+            "network path to each other: this happens behind strict firewalls and on hosted servers, which need "
+            "a TURN relay server (see the README, *Live camera*). Take a snapshot below instead.",
+            icon=":material/videocam_off:",
+        )
+
+
+def freeze_ui() -> None:
+    """The Freeze button: the current frame and its landmarks, kept for a full analysis below."""
+    pipeline = current_pipeline()
+    running = pipeline is not None and not pipeline.closed
+    if st.button(
+        "Freeze this moment",
+        icon=":material/photo_camera:",
+        key=state.LIVE_FREEZE,
+        disabled=not running,
+        help="Take the current frame and its skeleton into a full analysis below: every angle, the 3D view, "
+        "the landmark table and downloads.",
+    ):
+        frozen = pipeline.freeze() if pipeline is not None else None
+        if frozen is None:
+            st.toast("No frame yet: wait for the picture to appear.")
+        else:
+            st.session_state[state.LIVE_FROZEN] = frozen_outcome(frozen)
+
+
+def frozen_outcome(frozen: FrozenFrame) -> tuple[InputImage, state.Outcome]:
+    """A frozen frame as the image page's input and result (its landmarks as tracked live:
+    nothing runs again)."""
+    png = encode_png(frozen.rgb)
+    digest = hashlib.sha256(png).hexdigest()
+    height, width = frozen.rgb.shape[:2]
+    analysis = ImageAnalysis(width=width, height=height, poses=left_to_right(frozen.poses))
+    display = encode_jpeg(fit_within(frozen.rgb, state.DISPLAY_MAX_SIDE), quality=90)
+    item = InputImage(f"live_frame_{frozen.time_s:.1f}s.png", png, digest)
+    return item, state.Outcome(digest, analysis, display, None, frozen.model, frozen.settings)
+
+
+def frozen_result_ui(style: Any) -> None:
+    kept = st.session_state.get(state.LIVE_FROZEN)
+    if kept is None:
+        return
+    item, outcome = kept
+    st.subheader("Frozen frame")
+    st.caption("As the camera sent it (not mirrored), with the smoothed landmarks shown live at that moment.")
+    image_result_ui(item, outcome, style)
+
+
+def record_ui() -> None:
+    """The record switch: while on, the pipeline keeps the last seconds of landmarks."""
+    pipeline = current_pipeline()
+    recording = st.toggle(
+        "Record landmarks",
+        key=state.LIVE_RECORD,
+        help="Keeps the landmarks of the last seconds (set in the sidebar) for download as CSV or JSON.",
+    )
+    if pipeline is None:
+        return
+    if recording and not pipeline.closed:
+        pipeline.start_recording()
+    else:
+        pipeline.stop_recording()
+
+
+def recording_downloads_ui() -> None:
+    """The recording's downloads, once recording is on or something was recorded; the
+    files hold what is recorded when the button is clicked, not when it was drawn."""
+    pipeline = current_pipeline()
+    kept = pipeline.recording() if pipeline is not None else None
+    if pipeline is None or kept is None or not (st.session_state.get(state.LIVE_RECORD) or len(kept.series)):
+        return
+
+    def csv() -> str:
+        return table_csv(series_table((pipeline.recording() or kept).series, "live"))
+
+    def json_text() -> str:
+        return live_json(pipeline.recording() or kept)
+
+    downloads_ui(
+        Download("Recording (CSV)", csv, "live.landmarks.csv", "text/csv", ":material/table:", "dl-live-csv"),
+        Download(
+            "Recording (JSON)",
+            json_text,
+            "live.poses.json",
+            "application/json",
+            ":material/data_object:",
+            "dl-live-json",
+        ),
+    )
+
+
+def snapshot_ui(style: Any, settings: Any) -> None:
+    """The camera snapshot of the image page, for when live video cannot connect."""
+    failed = bool(st.session_state.get(state.LIVE_NO_CONNECTION))
+    with st.expander("No live picture? Take a snapshot instead", expanded=failed, icon=":material/photo_camera:"):
+        shot = st.camera_input("Take a snapshot", key=state.LIVE_SNAPSHOT)
+        if shot is None:
+            st.caption("A single photo from your camera, analysed like a photo on the Image analysis page.")
+            return
+        data = shot.getvalue()
+        item = InputImage("camera_snapshot.jpg", data, state.upload_digest(shot.file_id, data))
+        try:
+            outcome = state.analyze_bytes(item.data, settings, item.digest)
+        except PoseLabError as exc:
+            st.error(f"The pose model could not be loaded: {exc}", icon=":material/error:")
+            return
+        state.hold_for_session([outcome])
+        image_result_ui(item, outcome, style)
