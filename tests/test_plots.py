@@ -1,16 +1,20 @@
 """Plotly figures (pose_core.plots), read back from the figure's own trace data: the 3D
 skeleton stands upright with the person's left in the left colour, and angle charts pair
-each angle's raw and smoothed lines."""
+each angle's cleaned line with its raw readings, faded where the joint was not seen."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
-import pandas as pd
 import pytest
 
+from pose_core.motion import clean_angles
 from pose_core.plots import SIDE_COLORS, angles_over_time, skeleton_3d
 from pose_core.schema import NAMES, Side, index_of
-from tests.helpers import make_pose
+from pose_core.series import PoseSeries
+from pose_core.smoothing import Smoothing
+from tests.helpers import FIGURE_SIZE, STICK_FIGURE, make_pose
 
 LEFT = {i for i, name in enumerate(NAMES) if "left" in name}  # the person's left, by the landmark's own name
 RIGHT = {i for i, name in enumerate(NAMES) if "right" in name}
@@ -95,29 +99,29 @@ def test_bones_are_drawn_between_their_landmarks_in_their_sides_colour(astronaut
     assert (shoulder[0], shoulder[2], elbow[0], elbow[2]) in segments  # her left upper arm
 
 
-def test_angle_charts_pair_each_angles_raw_and_smoothed_lines_over_time():
-    def readings(offset: float) -> pd.DataFrame:
-        t = np.arange(5) / 10
-        return pd.DataFrame(
-            {
-                "time_s": np.concatenate([t, t]),
-                "person": 1,
-                "angle": ["left_knee"] * 5 + ["right_knee"] * 5,
-                "degrees_3d": np.r_[np.linspace(90, 130, 5), np.linspace(170, 150, 5)] + offset,
-            }
-        )
+def _elbow_series(degrees: list[float], visibility: list[float]) -> PoseSeries:
+    rows = []
+    for d, v in zip(degrees, visibility, strict=True):
+        ex, ey = STICK_FIGURE["left_elbow"]
+        wrist = (ex + 50 * math.sin(math.radians(d)), ey - 50 * math.cos(math.radians(d)))
+        rows.append([make_pose({**STICK_FIGURE, "left_wrist": wrist}, visibility=v)])
+    return PoseSeries.from_rows(list(range(len(rows))), [i / 10 for i in range(len(rows))], rows, FIGURE_SIZE)
 
-    raw, smoothed = readings(3.0), readings(0.0)
-    fig = angles_over_time(raw, smoothed, ["left_knee", "right_knee"])
-    assert [t.name for t in fig.data] == [
-        "Left knee (raw)",
-        "Left knee (smoothed)",
-        "Right knee (raw)",
-        "Right knee (smoothed)",
-    ]
-    raw_knee, smooth_knee = fig.data[0], fig.data[1]
-    assert raw_knee.line.color == smooth_knee.line.color, "one colour per angle"
-    assert raw_knee.opacity < smooth_knee.opacity and not raw_knee.showlegend
-    assert list(smooth_knee.x) == pytest.approx([0.0, 0.1, 0.2, 0.3, 0.4])
-    assert list(smooth_knee.y) == pytest.approx([90, 100, 110, 120, 130])
-    assert list(raw_knee.y) == pytest.approx([93, 103, 113, 123, 133])
+
+def test_angle_charts_draw_seen_readings_solid_and_guesses_dotted_with_a_legend_saying_so():
+    degrees = [90, 100, 110, 120, 130, 140, 150, 20, 150, 140, 130, 120]  # a one-frame glitch at frame 7
+    visibility = [1.0] * 9 + [0.2] * 3  # the last three frames: the arm hidden
+    angles = clean_angles(_elbow_series(degrees, visibility), Smoothing(method="none"))
+    fig = angles_over_time(angles, ["left_elbow"], dimension="2d", current_time_s=0.3)
+    by_name = {t.name: t for t in fig.data}
+    solid, faint, dotted = by_name["Left elbow"], by_name["Left elbow, raw"], by_name["Left elbow, not seen"]
+    assert solid.line.color == faint.line.color == dotted.line.color, "one colour per angle"
+    assert dotted.line.dash == "dot" and dotted.opacity < solid.opacity and faint.opacity < solid.opacity
+    assert list(solid.x) == pytest.approx([i / 10 for i in range(12)])
+    assert np.isnan(np.asarray(solid.y[9:], float)).all(), "no solid reading where the joint was not seen"
+    assert np.asarray(solid.y[7], float) == pytest.approx(140, abs=1), "the glitch: its neighbours' median"
+    assert np.isfinite(np.asarray(dotted.y[9:], float)).all() and np.isnan(np.asarray(dotted.y[:8], float)).all()
+    assert by_name["Left elbow, glitch replaced"].x == pytest.approx((0.7,))
+    assert any("not seen (confidence < 0.5)" in (t.name or "") for t in fig.data)
+    assert list(solid.customdata) == list(range(12)), "a click says which frame"
+    assert fig.layout.shapes[0].x0 == pytest.approx(0.3), "the cursor"
