@@ -11,16 +11,17 @@ nothing could run at all (bad options, model unavailable).
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
 from pose_core import __version__
-from pose_core.analysis import EstimatorPool, analyze_image
-from pose_core.angles import pose_angles
-from pose_core.drawing import DrawStyle, draw_overlay
+from pose_core.drawing import DrawStyle
 from pose_core.errors import (
     ImageLoadError,
     ModelCorruptError,
@@ -30,8 +31,11 @@ from pose_core.errors import (
     VideoLoadError,
 )
 from pose_core.export import ImageRecord, series_table, table_csv, to_csv, to_json, unique_names, video_json
-from pose_core.images import SUPPORTED_EXTENSIONS, encode_png
+from pose_core.images import SUPPORTED_EXTENSIONS
 from pose_core.models import VARIANTS, ResolvedModel, download_model, get_variant, resolve_model
+from pose_core.parallel import analyze_sources
+from pose_core.postures import ClassifierError, PostureClassifier
+from pose_core.quiet import quiet_native_logs
 from pose_core.smoothing import METHODS, Smoothing
 from pose_core.types import CONFIDENCE_FIELDS, MAX_POSES_LIMIT, PoseSettings
 
@@ -42,9 +46,10 @@ EXIT_PARTIAL = 3
 class Progress:
     """A one-line progress bar on a terminal; silent when stderr is not one."""
 
-    def __init__(self, total: int, label: str, stream: TextIO = sys.stderr) -> None:
-        self.total, self.label, self.stream = total, label, stream
-        self.enabled = stream.isatty()
+    def __init__(self, total: int, label: str, stream: TextIO | None = None) -> None:
+        # sys.stderr looked up now, not at import: the quiet entry point (run) replaces it.
+        self.total, self.label, self.stream = total, label, stream or sys.stderr
+        self.enabled = self.stream.isatty()
         self.start = time.perf_counter()
 
     def update(self, done: int, total: int | None = None) -> None:
@@ -117,8 +122,20 @@ def _settings(args: argparse.Namespace) -> PoseSettings:
     )
 
 
+def _classifier(args: argparse.Namespace) -> PostureClassifier | None:
+    """The taught posture classifier of --classifier, read before any analysis runs."""
+    if not args.classifier:
+        return None
+    try:
+        text = Path(args.classifier).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ClassifierError(f"cannot read the classifier {args.classifier}: {exc}") from exc
+    return PostureClassifier.from_json(text)
+
+
 def analyze(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    classifier = _classifier(args)
     model = _resolve_or_download(settings.model)
     sources = list(expand_inputs(args.paths))
     if not sources:
@@ -132,26 +149,28 @@ def analyze(args: argparse.Namespace) -> int:
     records: list[ImageRecord] = []
     overlay_names = unique_names(sources, ".overlay.png")
     progress = Progress(len(sources), "analyze")
-    with EstimatorPool() as estimators:
-        for n, source in enumerate(sources, start=1):
-            try:
-                image, analysis = analyze_image(source, settings, estimators)
-            except ImageLoadError as exc:
-                records.append(ImageRecord(source=source, analysis=None, error=str(exc)))
-            else:
-                overlay_path = None
-                if args.overlay_dir:
-                    overlay = draw_overlay(
-                        image.rgb, analysis.poses, DrawStyle(show_angles=True), [pose_angles(p) for p in analysis.poses]
-                    )
-                    overlay_path = args.overlay_dir / overlay_names[n - 1]
-                    _write(overlay_path, encode_png(overlay))
-                records.append(ImageRecord(source, analysis, overlay=str(overlay_path) if overlay_path else None))
-            progress.update(n)
+    overlays = bool(args.overlay_dir)
+    if args.engine == "ray":
+        from pose_core.cluster import ray_analyze_sources  # Ray is an optional extra
+
+        results = ray_analyze_sources(
+            sources, settings, workers=args.workers, overlays=overlays, address=args.ray_address
+        )
+    else:
+        workers = 1 if args.workers is None else args.workers
+        results = analyze_sources(sources, settings, workers=workers, overlays=overlays)
+    for n, result in enumerate(results, start=1):  # in input order, from any engine
+        record = result.record
+        if result.overlay_png is not None:
+            overlay_path = args.overlay_dir / overlay_names[n - 1]
+            _write(overlay_path, result.overlay_png)
+            record = replace(record, overlay=str(overlay_path))
+        records.append(record)
+        progress.update(n)
     progress.close()
 
     if args.json:
-        _write(args.json, to_json(records, settings, model))
+        _write(args.json, to_json(records, settings, model, classifier))
     if args.csv:
         _write(args.csv, to_csv(records))
     failed = [r for r in records if r.error]
@@ -167,6 +186,7 @@ def video(args: argparse.Namespace) -> int:
     from pose_core.video import VideoJob
 
     settings = _settings(args)
+    classifier = _classifier(args)
     _resolve_or_download(settings.model)
     smoothing = Smoothing(method=args.smoothing)
     job = VideoJob(settings, stride=args.stride)
@@ -186,7 +206,7 @@ def video(args: argparse.Namespace) -> int:
     if args.output and render.mp4 is not None:
         _write(args.output, render.mp4)
     if args.json:
-        _write(args.json, video_json(analysis, render.series, smoothing, args.input))
+        _write(args.json, video_json(analysis, render.series, smoothing, args.input, classifier))
     if args.csv:
         _write(args.csv, table_csv(series_table(render.series, args.input)))
     print(
@@ -226,6 +246,11 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
         help="find everyone: search the picture at several scales for groups, crowds and people far away "
         "(several times slower; use with --max-poses N)",
     )
+    p.add_argument(
+        "--classifier",
+        metavar="FILE",
+        help="name postures with this taught classifier (a JSON file saved by the app) instead of the rules",
+    )
     p.add_argument("--json", metavar="FILE", help="write JSON here ('-' for stdout)")
     p.add_argument("--csv", metavar="FILE", help="write the landmark table as CSV here ('-' for stdout)")
 
@@ -245,6 +270,25 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="write <name>.overlay.png skeleton images here (<name>-2... when names repeat; the JSON maps them)",
     )
+    p.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="analyse in N processes at once, one landmarker each (default 1; with --engine ray: "
+        "N actors, default one per CPU of the cluster); the output is the same",
+    )
+    p.add_argument(
+        "--engine",
+        choices=["local", "ray"],
+        default="local",
+        help="local: this machine (default); ray: Ray Data actors, on a local Ray or the cluster at --ray-address "
+        "(pip install 'poselab[ray]')",
+    )
+    p.add_argument(
+        "--ray-address",
+        metavar="ADDRESS",
+        help="with --engine ray: the cluster to join (e.g. auto, ray://head:10001); default: start a local Ray",
+    )
     p.set_defaults(func=analyze)
 
     v = commands.add_parser("video", help="track poses through a video; write JSON, CSV and an annotated MP4")
@@ -259,7 +303,95 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"landmark smoothing (default {Smoothing().method}; butterworth is zero-phase but needs a second pass)",
     )
     v.set_defaults(func=video)
+    _add_serve_command(commands)
+    _add_compare_command(commands)
     return parser
+
+
+def serve(args: argparse.Namespace) -> int:
+    try:  # FastAPI is an optional extra: the dashboard and the rest of the CLI do not need it
+        from pose_core.api import ServerConfig, run_server
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("fastapi", "uvicorn", "multipart", "python_multipart"):
+            raise
+        raise PoseLabError(f"serve needs {exc.name}: pip install 'poselab[api]'") from None
+    config = ServerConfig(workers=args.workers, max_queue=args.max_queue, api_key=args.api_key or None)
+    run_server(config, host=args.host, port=args.port)
+    return 0
+
+
+def _add_serve_command(commands: argparse._SubParsersAction) -> None:
+    s = commands.add_parser("serve", help="an HTTP API (FastAPI): POST photos or a video, get the JSON")
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 for all)")
+    s.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    s.add_argument(
+        "--workers", type=int, default=2, metavar="N", help="requests analysed at once (default 2); the rest wait"
+    )
+    s.add_argument(
+        "--max-queue",
+        type=int,
+        default=8,
+        metavar="N",
+        help="requests that may wait for a worker (default 8); more get 429 with Retry-After",
+    )
+    s.add_argument(
+        "--api-key",
+        default=os.environ.get("POSELAB_API_KEY"),
+        metavar="KEY",
+        help="require this key (header X-API-Key, or Authorization: Bearer KEY) on every route but /v1/health "
+        "(default: $POSELAB_API_KEY; none: open)",
+    )
+    s.set_defaults(func=serve)
+
+
+def compare(args: argparse.Namespace) -> int:
+    """Two photos, or two videos (the other aligned to the reference in time), compared."""
+    from pose_core.compare import compare_files  # noqa: PLC0415 - dtaidistance and PyAV only here
+
+    settings = _settings(args)
+    model = _resolve_or_download(settings.model)
+    try:
+        doc, table = compare_files(
+            args.reference, args.other, settings, person=args.person, window_s=args.window_s, smoothing=Smoothing()
+        )
+    except (ImageLoadError, VideoLoadError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    from pose_core.export import manifest  # noqa: PLC0415
+
+    doc = {**manifest(settings, model), **doc}
+    if args.json:
+        _write(args.json, json.dumps(doc, indent=1, allow_nan=False))
+    if args.csv:
+        _write(args.csv, table_csv(table))
+    score = doc["score"]
+    print(f"score {score if score is not None else 'n/a'} of 100 ({doc['kind']})", file=sys.stderr)
+    return 0
+
+
+def _add_compare_command(commands: argparse._SubParsersAction) -> None:
+    c = commands.add_parser(
+        "compare", help="compare a pose or a movement with a reference: score, joint differences, alignment"
+    )
+    c.add_argument("reference", metavar="REFERENCE", help="the reference: a photo, or a video")
+    c.add_argument("other", metavar="OTHER", help="what to compare with it: a photo, or a video (as REFERENCE)")
+    _add_model_options(c)
+    c.add_argument("--person", type=int, default=1, metavar="K", help="whose pose, in both (person number, default 1)")
+    c.add_argument(
+        "--window-s",
+        type=float,
+        default=3.0,
+        metavar="S",
+        help="videos: how far in time (seconds) the alignment may stray from a steady pace (default 3)",
+    )
+    c.set_defaults(func=compare)
+
+
+def run() -> int:
+    """The command as installed (``poselab``) and as ``python -m pose_core``: :func:`main`
+    with MediaPipe's native log chatter filtered out of stderr (:mod:`pose_core.quiet`)."""
+    with quiet_native_logs():
+        return main()
 
 
 def main(argv: list[str] | None = None) -> int:

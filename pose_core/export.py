@@ -20,7 +20,8 @@ from pose_core import __version__
 from pose_core.angles import AngleReading, definitions, pose_angles
 from pose_core.crowd import pose_bbox_px, support_score
 from pose_core.models import ResolvedModel
-from pose_core.motion import ROM_MIN_CONFIDENCE, angle_series, range_of_motion
+from pose_core.motion import MIN_SUSTAINED_S, ROM_MIN_CONFIDENCE, ROM_PERCENTILES, clean_angles, range_of_motion
+from pose_core.postures import PostureClassifier, posture_for
 from pose_core.schema import LANDMARKS, NAMES, NUM_LANDMARKS
 from pose_core.series import PoseSeries
 from pose_core.types import ImageAnalysis, PoseResult, PoseSettings, to_pixels
@@ -237,9 +238,15 @@ def angle_dict(reading: AngleReading) -> dict[str, object]:
     }
 
 
-def pose_dict(pose: PoseResult, person: int, angles: Sequence[AngleReading] | None = None) -> dict[str, object]:
+def pose_dict(
+    pose: PoseResult,
+    person: int,
+    angles: Sequence[AngleReading] | None = None,
+    classifier: PostureClassifier | None = None,
+) -> dict[str, object]:
     """One pose as JSON data: ``person`` is its number in every view (1 = leftmost in a
-    photo; a tracked identity in a video); ``angles`` if already computed."""
+    photo; a tracked identity in a video); ``angles`` if already computed; the posture
+    from ``classifier`` if given, else from the rules."""
     return {
         "person": person,
         "bbox": [_num(v, 1) for v in pose_bbox_px(pose)],
@@ -265,10 +272,11 @@ def pose_dict(pose: PoseResult, person: int, angles: Sequence[AngleReading] | No
             for lm in LANDMARKS
         ],
         "angles": [angle_dict(r) for r in (pose_angles(pose) if angles is None else angles)],
+        "posture": posture_for(pose, classifier).as_dict(),
     }
 
 
-def image_dict(record: ImageRecord) -> dict[str, object]:
+def image_dict(record: ImageRecord, classifier: PostureClassifier | None = None) -> dict[str, object]:
     analysis = record.analysis
     return {
         "source": record.source,
@@ -276,26 +284,45 @@ def image_dict(record: ImageRecord) -> dict[str, object]:
         "height": analysis.height if analysis else None,
         "error": record.error,
         "overlay": record.overlay,
-        "poses": [pose_dict(p, k) for k, p in enumerate(record.poses, start=1)],
+        "poses": [pose_dict(p, k, classifier=classifier) for k, p in enumerate(record.poses, start=1)],
     }
 
 
-def to_json_dict(records: Sequence[ImageRecord], settings: PoseSettings, model: ResolvedModel) -> dict[str, object]:
-    return {**manifest(settings, model), "images": [image_dict(r) for r in records]}
+def to_json_dict(
+    records: Sequence[ImageRecord],
+    settings: PoseSettings,
+    model: ResolvedModel,
+    classifier: PostureClassifier | None = None,
+) -> dict[str, object]:
+    return {**manifest(settings, model), "images": [image_dict(r, classifier) for r in records]}
 
 
-def to_json(records: Sequence[ImageRecord], settings: PoseSettings, model: ResolvedModel) -> str:
-    return json.dumps(to_json_dict(records, settings, model), indent=1, allow_nan=False)
+def to_json(
+    records: Sequence[ImageRecord],
+    settings: PoseSettings,
+    model: ResolvedModel,
+    classifier: PostureClassifier | None = None,
+) -> str:
+    return json.dumps(to_json_dict(records, settings, model, classifier), indent=1, allow_nan=False)
 
 
 # ---------------------------------------------------------------- video
 
 
 def video_json_dict(
-    analysis: VideoAnalysis, series: PoseSeries, smoothing: Smoothing, source: str
+    analysis: VideoAnalysis,
+    series: PoseSeries,
+    smoothing: Smoothing,
+    source: str,
+    classifier: PostureClassifier | None = None,
 ) -> dict[str, object]:
+    from pose_core.repetitions import count_repetitions  # noqa: PLC0415 - video only
+
     info = analysis.info
-    rom = range_of_motion(angle_series(series), ROM_MIN_CONFIDENCE)
+    # Range of motion and repetitions from the raw landmarks' angles, gated, de-glitched
+    # and smoothed (pose_core.motion), as the app's charts show them.
+    angles = clean_angles(analysis.raw, smoothing)
+    rom = range_of_motion(angles)
     return {
         **manifest(analysis.settings, analysis.model),
         "smoothing": asdict(smoothing),
@@ -318,20 +345,32 @@ def video_json_dict(
                 "index": int(series.frame_index[t]),
                 "time_s": round(float(series.time_s[t]), 6),
                 "poses": [
-                    pose_dict(pose, k + 1) for k in range(series.people) if (pose := series.pose(t, k)) is not None
+                    pose_dict(pose, k + 1, classifier=classifier)
+                    for k in range(series.people)
+                    if (pose := series.pose(t, k)) is not None
                 ],
             }
             for t in range(len(series))
         ],
         "range_of_motion_min_confidence": ROM_MIN_CONFIDENCE,
+        "range_of_motion_percentiles": list(ROM_PERCENTILES),
+        "range_of_motion_min_sustained_s": MIN_SUSTAINED_S,
+        "outliers_replaced": angles.replaced_count("3d"),
         "range_of_motion": [
             {k: (_num(v, 2) if isinstance(v, float) else v) for k, v in row.items()}
             for row in rom.to_dict(orient="records")
         ],
+        "repetitions": {"person": 1, "dimension": "3d", **count_repetitions(angles).as_dict()},
     }
 
 
-def video_json(analysis: VideoAnalysis, series: PoseSeries, smoothing: Smoothing, source: str) -> str:
+def video_json(
+    analysis: VideoAnalysis,
+    series: PoseSeries,
+    smoothing: Smoothing,
+    source: str,
+    classifier: PostureClassifier | None = None,
+) -> str:
     # Compact: a minute of video is tens of thousands of landmarks.
-    doc = video_json_dict(analysis, series, smoothing, source)
+    doc = video_json_dict(analysis, series, smoothing, source, classifier)
     return json.dumps(doc, separators=(",", ":"), allow_nan=False)

@@ -164,3 +164,48 @@ def shifted(points_px: Mapping[str, tuple[float, float]], dx: float, dy: float =
 def figure_at(hip_x: float, image_size: tuple[int, int] = (2000, 1000)) -> PoseResult:
     """The stick figure with its hip centre at x = ``hip_x`` px (torso FIGURE_TORSO_PX long)."""
     return make_pose(shifted(STICK_FIGURE, hip_x - FIGURE_HIP_CENTRE[0]), image_size)
+
+
+# ---------------------------------------------------------------- hand-made 3D bodies
+
+# A standing person in body coordinates, metres: (to their left, down, forward), hip
+# centre at 0, torso (hip centre to shoulder centre) 0.5 m long. Used where a synthetic
+# pose stands in for geometry only (postures and comparisons with known answers).
+BODY_STANDING: dict[str, tuple[float, float, float]] = {
+    "nose": (0.0, -0.62, 0.08),
+    "left_ear": (0.07, -0.6, 0.0),
+    "right_ear": (-0.07, -0.6, 0.0),
+    "left_shoulder": (0.18, -0.5, 0.0),
+    "right_shoulder": (-0.18, -0.5, 0.0),
+    "left_elbow": (0.2, -0.22, 0.0),
+    "right_elbow": (-0.2, -0.22, 0.0),
+    "left_wrist": (0.2, 0.05, 0.0),
+    "right_wrist": (-0.2, 0.05, 0.0),
+    "left_hip": (0.1, 0.0, 0.0),
+    "right_hip": (-0.1, 0.0, 0.0),
+    "left_knee": (0.1, 0.45, 0.0),
+    "right_knee": (-0.1, 0.45, 0.0),
+    "left_ankle": (0.1, 0.9, 0.0),
+    "right_ankle": (-0.1, 0.9, 0.0),
+    "left_foot_index": (0.1, 0.92, 0.15),
+    "right_foot_index": (-0.1, 0.92, 0.15),
+}
+
+
+def body_pose(
+    joints: Mapping[str, tuple[float, float, float]] = BODY_STANDING,
+    *,
+    view: str = "front",
+    image_size: tuple[int, int] = (512, 512),
+    px_per_m: float = 200.0,
+) -> PoseResult:
+    """A pose from body coordinates (``joints``: metres to the person's left, down,
+    forward): seen from the ``"front"`` (facing the camera, their left on the image's
+    right) or the ``"side"`` (facing the image's left). World landmarks are the joints
+    in camera axes; pixels are their orthographic projection around the image centre."""
+    world = np.full((NUM_LANDMARKS, 3), np.nan)
+    for name, (left, down, forward) in joints.items():
+        world[index_of(name)] = (left, down, -forward) if view == "front" else (-forward, down, -left)
+    centre = np.array(image_size, float) / 2
+    px = {name: tuple(centre + world[index_of(name), :2] * px_per_m) for name in joints}
+    return make_pose(px, image_size, world=world)  # type: ignore[arg-type]

@@ -259,3 +259,61 @@ def test_the_installed_poselab_command_is_the_same_command_line():
     proc = subprocess.run([poselab, "--help"], check=False, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and proc.stdout.startswith("usage: poselab")
     assert "analyze" in proc.stdout and "video" in proc.stdout
+
+
+# ---------------------------------------------------------------- postures and compare
+
+
+def test_every_pose_has_a_posture_and_a_taught_classifier_replaces_the_rules(photo_dir, tmp_path, capsys):
+    from pose_core.postures import teach_classifier
+    from tests.helpers import BODY_STANDING, body_pose
+
+    rules = tmp_path / "rules.json"
+    assert main(["analyze", str(photo_dir / "astronaut.png"), "--json", str(rules)]) == 0
+    posture = json.loads(rules.read_text())["images"][0]["poses"][0]["posture"]
+    assert posture["label"] == "unknown" and posture["reason"], "a portrait: no legs to stand on, and it says so"
+
+    reaching = body_pose({**BODY_STANDING, "left_wrist": (0.7, -0.5, 0.0)})
+    classifier = teach_classifier([("upright", body_pose(), "a"), ("reaching", reaching, "b")])
+    (tmp_path / "taught.json").write_text(classifier.to_json())
+    taught = tmp_path / "taught-out.json"
+    args = ["analyze", str(photo_dir / "astronaut.png"), "--classifier", str(tmp_path / "taught.json")]
+    assert main([*args, "--json", str(taught)]) == 0
+    posture = json.loads(taught.read_text())["images"][0]["poses"][0]["posture"]
+    assert posture["label"] in {"upright", "reaching"} and "taught classifier" in posture["reason"]
+
+    (tmp_path / "broken.json").write_text("{not json")
+    capsys.readouterr()
+    assert main(["analyze", str(photo_dir), "--classifier", str(tmp_path / "broken.json")]) == 1
+    err = capsys.readouterr().err
+    assert "not a readable posture classifier" in err and "Traceback" not in err
+
+
+def test_compare_two_videos_writes_score_alignment_and_joints(tmp_path, astronaut_rgb, capsys):
+    (tmp_path / "teacher.mp4").write_bytes(encode_clip([stage(astronaut_rgb, t) for t in range(8)]))
+    (tmp_path / "student.mp4").write_bytes(encode_clip([stage(astronaut_rgb, t // 2) for t in range(16)]))
+    out, table = tmp_path / "compare.json", tmp_path / "joints.csv"
+    clips = [str(tmp_path / "teacher.mp4"), str(tmp_path / "student.mp4")]
+    assert main(["compare", *clips, "--json", str(out), "--csv", str(table)]) == 0
+    doc = json.loads(out.read_text())
+    assert doc["kind"] == "videos" and 0 <= doc["score"] <= 100
+    pairs = doc["alignment"]["pairs"]
+    assert pairs[0] == [0, 0] and pairs[-1] == [7, 15], "the warp runs corner to corner"
+    assert table.read_text().splitlines()[0] == "name,reference_degrees,other_degrees,difference_degrees"
+    assert "of 100" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        (("astronaut.png", "hopper.jpg"), "seen clearly in both"),
+        (("astronaut.png", "clip.mp4"), "two photos or two videos"),
+        (("astronaut.png", "landscape.jpg"), "nobody was found"),
+    ],
+)
+def test_compare_refuses_what_it_cannot_compare_in_one_line(photo_dir, files, message, capsys):
+    (photo_dir / "clip.mp4").write_bytes(b"never read")
+    capsys.readouterr()
+    assert main(["compare", *(str(photo_dir / f) for f in files)]) == 1
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and err.count("\n") == 1

@@ -219,12 +219,13 @@ def test_a_video_is_tracked_played_charted_and_exported(slide_mp4, video_detect_
     at.file_uploader(key=state.VIDEO_UPLOADER).set_value(("slide.mp4", slide_mp4, "video/mp4")).run()
     assert not at.exception, at.exception
     assert len(at.get("video")) == 1
-    assert len(at.get("plotly_chart")) == 1  # angles over time
+    assert len(at.get("plotly_chart")) == 2  # angles over time; the angle repetitions are counted on
     assert {"Annotated video (MP4)", "Landmarks per frame (CSV)", "Everything (JSON)"} <= {
         b.label for b in at.get("download_button")
     }
     rom = at.dataframe[-1].value
-    assert list(rom.columns[:4]) == ["angle", "min_2d", "max_2d", "range_2d"] and len(rom) > 0
+    assert list(rom.columns[:4]) == ["Angle", "Low 2D", "High 2D", "Range 2D"]
+    assert len(rom) > 0
     assert any(d.value.shape[0] == 33 for d in at.dataframe)  # the chosen frame's landmarks
     assert len(video_detect_calls) == 12
 
@@ -335,3 +336,56 @@ def test_results_evicted_from_the_shared_cache_are_still_not_recomputed_for_thei
     at.slider(key=state.VISIBILITY_THRESHOLD).set_value(0.2).run()
     at.toggle(key=state.ANGLE_ARCS).set_value(True).run()
     assert not at.exception and len(detect_calls) == 1
+
+
+# ---------------------------------------------------------------- compare and postures
+
+COMPARE_PAGE = "pages/compare.py"
+POSTURES_PAGE = "pages/postures.py"
+
+
+def test_two_portraits_are_refused_for_comparison_with_the_reason(detect_calls, hopper_jpeg):
+    at = open_page(COMPARE_PAGE)
+    astronaut = (REPO / "samples" / "astronaut.jpg").read_bytes()
+    at.file_uploader(key=state.COMPARE_REFERENCE).set_value(("astronaut.jpg", astronaut, "image/jpeg")).run()
+    at.file_uploader(key=f"{state.COMPARE_OTHER}-photo").set_value(("hopper.jpg", hopper_jpeg, "image/jpeg")).run()
+    assert not at.exception, at.exception
+    assert "seen clearly in both" in at.error[0].value, "head-and-shoulders portraits: too little body"
+    assert len(detect_calls) == 2
+
+
+def test_two_videos_are_aligned_scored_and_shown_in_step(astronaut_rgb, video_detect_calls):
+    from tests.helpers import encode_clip, stage
+
+    teacher = encode_clip([stage(astronaut_rgb, t) for t in range(8)])
+    student = encode_clip([stage(astronaut_rgb, t // 2) for t in range(16)])  # the same, at half the pace
+    at = open_page(COMPARE_PAGE)
+    at.segmented_control(key=state.COMPARE_MODE).set_value("Two videos").run()
+    at.file_uploader(key=f"{state.COMPARE_REFERENCE}-video").set_value(("t.mp4", teacher, "video/mp4")).run()
+    at.file_uploader(key=f"{state.COMPARE_OTHER}-video").set_value(("s.mp4", student, "video/mp4")).run()
+    assert not at.exception, at.exception
+    assert at.metric[0].label.startswith("Similarity") and "/ 100" in at.metric[0].value
+    assert any("Score" in c.value and "torso lengths" in c.value for c in at.caption), "its definition beside it"
+    assert len(video_detect_calls) == 24
+    at.slider(key=state.COMPARE_FRAME).set_value(6).run()
+    assert not at.exception, at.exception
+    at.button(key="compare-make-video").click().run()
+    assert not at.exception, at.exception
+    assert len(at.get("video")) == 1
+    assert len(video_detect_calls) == 24, "moving through the clips never re-runs the model"
+
+
+def test_a_taught_classifier_names_postures_on_the_image_page(detect_calls, hopper_jpeg):
+    at = open_page(POSTURES_PAGE)
+    astronaut = (REPO / "samples" / "astronaut.jpg").read_bytes()
+    for slot, (name, data) in enumerate((("spacewalk", astronaut), ("navy", hopper_jpeg))):
+        at.text_input(key=f"posture-class-{slot}").set_value(name).run()
+        at.file_uploader(key=f"posture-files-{slot}").set_value([(f"{name}.jpg", data, "image/jpeg")]).run()
+    at.button(key=state.POSTURE_TEACH).click().run()
+    assert not at.exception, at.exception
+    assert "spacewalk" in at.success[0].value and "navy" in at.success[0].value
+    assert {b.label for b in at.get("download_button")} >= {"Save the classifier (JSON)"}
+    at.switch_page(PAGE).run()
+    upload(at, ("hopper.jpg", hopper_jpeg, "image/jpeg"))
+    assert any("**navy**" in m.value for m in at.markdown), "the taught class, not the rules"
+    assert any("taught classifier" in c.value for c in at.caption)

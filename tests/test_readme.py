@@ -163,3 +163,57 @@ def test_the_documented_csv_columns_are_the_real_ones_for_photos_and_video(photo
     photo_columns, video_columns = documented_csv_columns()
     assert photo_outputs[1].splitlines()[0].split(",") == photo_columns
     assert video_outputs[1].splitlines()[0].split(",") == video_columns
+
+
+def test_the_compare_json_has_exactly_the_documented_keys(tmp_path, astronaut_rgb, photo_outputs):
+    """Photos: the document compare writes, from poses whose comparison is known (two real
+    portraits show too little body to compare); videos: the real command on real footage,
+    whose alignment and extra lists the README describes in words."""
+    from pose_core.compare import compare_poses
+    from tests.helpers import BODY_STANDING, body_pose
+
+    manifest = {k: v for k, v in documented_json("analyze").items() if k != "images"}
+    documented = {**manifest, **documented_json("compare")}
+    reach = {**BODY_STANDING, "right_wrist": (-0.2, -0.5, 0.5)}
+    photos = {k: v for k, v in photo_outputs[0].items() if k != "images"}
+    photos |= {"kind": "photos", "reference": "a.jpg", "other": "b.jpg"}
+    photos |= compare_poses(body_pose(), body_pose(reach)).as_dict()
+    found = mismatches(documented, photos)
+    assert not found, "README and output disagree:\n" + "\n".join(sorted(set(found)))
+
+    for name, frames in (("teacher.mp4", range(8)), ("student.mp4", [t // 2 for t in range(16)])):
+        (tmp_path / name).write_bytes(encode_clip([stage(astronaut_rgb, t) for t in frames]))
+    out = tmp_path / "compare.json"
+    assert main(["compare", str(tmp_path / "teacher.mp4"), str(tmp_path / "student.mp4"), "--json", str(out)]) == 0
+    videos = json.loads(out.read_text())
+    span = {"label": "0.0-2.0 s", "start_s": 0.0, "end_s": 2.0, "score": 90.0}
+    documented |= {
+        "kind": "videos",
+        "alignment": {"method": "dynamic time warping", "window_frames": 90, "pairs": [[0, 0]]},
+        "segments": [span],
+        "repetitions": [span],
+    }
+    assert videos["kind"] == "videos" and videos["segments"] and videos["joints"], "nothing left unchecked"
+    found = mismatches(documented, videos)
+    assert not found, "README and output disagree:\n" + "\n".join(sorted(set(found)))
+
+
+def test_the_live_recording_json_has_exactly_the_documented_keys(astronaut_rgb):
+    """The Live page's recording: the manifest of ``analyze`` plus the keys the README's
+    *Live camera* section shows, each frame's poses as in analyze."""
+    from pose_core.live import LivePipeline, live_json_dict
+
+    block = re.search(r"```jsonc\n(.*?)```", README[README.index("## Live camera") :], re.DOTALL)
+    assert block, "no ```jsonc block in the Live camera section"
+    live = json.loads(_jsonc_to_json(block.group(1)))
+    analyze = documented_json("analyze")
+    live["frames"][0]["poses"] = analyze["images"][0]["poses"]
+    documented = {**{k: v for k, v in analyze.items() if k != "images"}, **live}
+    with LivePipeline() as pipeline:
+        pipeline.start_recording()
+        for t in range(3):
+            pipeline.submit(stage(astronaut_rgb, t), t / 10)
+    doc = json.loads(json.dumps(live_json_dict(pipeline.recording())))
+    assert doc["frames"] and doc["frames"][0]["poses"], "nothing left unchecked"
+    found = mismatches(documented, doc)
+    assert not found, "README and output disagree:\n" + "\n".join(sorted(set(found)))

@@ -212,3 +212,40 @@ def video_job(digest: str, settings: PoseSettings, stride: int) -> VideoJob:
     return VideoJob(
         settings, stride=stride, limits=APP_VIDEO_LIMITS, preview_side=PREVIEW_SIDE, estimator_for=get_estimator
     )
+
+
+# ---------------------------------------------------------------- live camera
+
+LIVE_STREAM = "live_stream"  # the webrtc_streamer's key (its context lives in session state under it)
+LIVE_MIRROR = "live_mirror"
+LIVE_RECORD = "live_record"
+LIVE_RECORD_SECONDS = "live_record_seconds"
+LIVE_FREEZE = "live_freeze"
+LIVE_SNAPSHOT = "live_snapshot"  # the camera snapshot offered when no live connection can be made
+# Session state: this session's LivePipeline (kept after its stream stops, for the
+# recording's downloads; its landmarker is closed by then), the frozen frame shown below
+# the video, and when the current connection attempt started (to tell when it failed).
+LIVE_PIPELINE = "live_pipeline"
+LIVE_FROZEN = "live_frozen"
+LIVE_CONNECTING_SINCE = "live_connecting_since"
+LIVE_NO_CONNECTION = "live_no_connection"
+
+
+# ---------------------------------------------------------------- movement analysis, postures, compare
+
+REP_ANGLE = "rep_angle"  # "auto" or an angle name
+REP_THRESHOLDS = "rep_thresholds"  # (low, high) degrees, when set by hand
+REP_MANUAL = "rep_manual"
+REP_MIN_RANGE = "rep_min_range"
+REP_MIN_PHASE = "rep_min_phase"
+ANGLE_CHART = "angle_chart"  # plotly charts whose clicks move the frame slider
+REP_CHART = "rep_chart"
+POSTURE_CLASSIFIER = "posture_classifier"  # session state: the PostureClassifier in use, if any
+POSTURE_ZIP = "posture_zip"
+POSTURE_LOAD = "posture_load"
+POSTURE_TEACH = "posture_teach"
+COMPARE_MODE = "compare_mode"
+COMPARE_REFERENCE = "compare_reference"
+COMPARE_OTHER = "compare_other"
+COMPARE_FRAME = "compare_frame"
+COMPARE_SYNC_VIDEO = "compare_sync_video"  # session state: (key, MP4 bytes) of the side-by-side video

@@ -21,6 +21,7 @@ from pose_core.images import encode_jpeg, encode_png, load_image
 from pose_core.plots import skeleton_3d
 from pose_core.types import PoseResult
 from ui import state
+from ui.posture_views import posture_ui
 from ui.text import md_escape
 from ui.widgets import InputImage
 
@@ -151,6 +152,7 @@ def _person_ui(pose: PoseResult, person: int, style: DrawStyle, key: str) -> Non
         f"Person {person} · confidence {support_score(pose):.2f} (how visible and in frame their head, shoulders "
         f"and hips are; below {CrowdSettings().min_score} the pose is more guess than measurement)"
     )
+    posture_ui(pose)
     left, right = st.columns([5, 6], gap="medium")
     with left:
         st.markdown("**Joint angles**")

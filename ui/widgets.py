@@ -47,19 +47,25 @@ def _hex_to_rgb(value: str) -> tuple[int, int, int]:
     return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)
 
 
-def settings_sidebar_ui(segmentation: bool = True) -> tuple[PoseSettings, DrawStyle]:
+def settings_sidebar_ui(
+    segmentation: bool = True, *, default_model: str = DEFAULT_SETTINGS.model, crowd_search: bool = True
+) -> tuple[PoseSettings, DrawStyle]:
     """Inference settings (change what the model returns) and display style (never re-run it).
 
     ``segmentation``: offer the mask toggle (the video pipeline draws no masks).
+    ``default_model``: the page's own default (Live prefers lite). ``crowd_search``:
+    offer *Find everyone* (Live follows people with the landmarker's tracking only).
     """
     with st.sidebar:
         st.subheader("Model")
         model = st.selectbox(
             "Model variant",
             list(VARIANTS),
-            index=list(VARIANTS).index(DEFAULT_SETTINGS.model),
+            index=list(VARIANTS).index(default_model),
             format_func=lambda v: f"{v}: {VARIANTS[v].description}",
-            key=state.MODEL,
+            # A page with another default gets its own key: one key with two defaults
+            # would carry one page's choice into the other as if it were the default.
+            key=state.MODEL if default_model == DEFAULT_SETTINGS.model else f"{state.MODEL}-{default_model}",
         )
         max_poses = st.number_input(
             "Max people",
@@ -71,7 +77,7 @@ def settings_sidebar_ui(segmentation: bool = True) -> tuple[PoseSettings, DrawSt
             "and misses or merges people who overlap or stand close together.",
         )
         many = int(max_poses) > 1
-        crowd = st.toggle(
+        crowd = crowd_search and st.toggle(
             "Find everyone (slower)",
             value=many,
             key=f"{state.CROWD}-{'on' if many else 'off'}",
