@@ -23,6 +23,7 @@ RGB = tuple[int, int, int]
 SCREEN_PX = 640
 MIN_SCREEN_LINE_PX = 3  # thinner bones vanish on a projector
 MIN_SCREEN_TEXT_PX = 13  # angle labels and person numbers: readable from the back of a room
+HIGHLIGHT = (255, 212, 0)  # selected landmarks, angle and person (plots.HIGHLIGHT_COLOR)
 OUTLINE = (20, 20, 20)  # dark edge under bones, joints and labels: any colour reads on snow or a white wall
 
 
@@ -40,6 +41,12 @@ class DrawStyle:
     show_angles: bool = False
     angle_names: tuple[str, ...] = HEADLINE_ANGLES  # which arcs show_angles draws
     number_people: bool = True  # with two or more people, draw each one's number beside them
+    # Linked views: landmarks (indices) ringed in HIGHLIGHT on every person, or on
+    # highlight_person only (1-based, as numbered); that person also gets a box; an angle
+    # name draws that angle's arc in HIGHLIGHT even if it is not among angle_names.
+    highlight_landmarks: tuple[int, ...] = ()
+    highlight_person: int | None = None
+    highlight_angle: str | None = None
 
     def sizes(self, person_height_px: float, image_size: tuple[int, int]) -> tuple[int, int]:
         """(line thickness, joint radius) in image pixels for a person this tall."""
@@ -125,14 +132,35 @@ def draw_overlay(
             region[changed] = blend[changed]
     _draw_parts(canvas, solid, style)
 
+    _draw_highlights(canvas, poses, style)
     labels: list[tuple[int, int, int, int]] = []  # boxes already taken, so no two labels overlap
-    if style.show_angles and angles is not None:
-        for pose, readings in zip(poses, angles, strict=False):
-            _draw_angle_arcs(canvas, pose, readings, style, labels)
+    if (style.show_angles or style.highlight_angle) and angles is not None:
+        for number, (pose, readings) in enumerate(zip(poses, angles, strict=False), start=1):
+            if style.highlight_person in (None, number) or style.show_angles:
+                _draw_angle_arcs(canvas, pose, readings, style, labels, highlight_only=not style.show_angles)
     if style.number_people and len(poses) > 1:
         for number, pose in enumerate(poses, start=1):
             _draw_number(canvas, pose, number, labels)
     return canvas
+
+
+def _draw_highlights(canvas: np.ndarray, poses: Sequence[PoseResult], style: DrawStyle) -> None:
+    """Rings round the selected landmarks and a box round the selected person."""
+    height, width = canvas.shape[:2]
+    for number, pose in enumerate(poses, start=1):
+        if style.highlight_person not in (None, number):
+            continue
+        thickness, radius = style.sizes(_person_height(pose), (width, height))
+        if style.highlight_person == number:
+            x0, y0, x1, y1 = (round(v) for v in pose_bbox_px(pose))
+            pad = 2 * radius
+            for color, weight in ((OUTLINE, thickness + 2), (HIGHLIGHT, thickness)):
+                cv2.rectangle(canvas, (x0 - pad, y0 - pad), (x1 + pad, y1 + pad), color, weight, cv2.LINE_AA)
+        xy = pose.landmarks_px
+        for i in style.highlight_landmarks:
+            if 0 <= i < len(xy) and (center := _pt(xy[i])) is not None:
+                for color, weight in ((OUTLINE, thickness + 2), (HIGHLIGHT, thickness)):
+                    cv2.circle(canvas, center, 2 * radius + thickness, color, weight, cv2.LINE_AA)
 
 
 def _draw_number(canvas: np.ndarray, pose: PoseResult, number: int, taken: list[tuple[int, int, int, int]]) -> None:
@@ -209,6 +237,8 @@ def _draw_angle_arcs(
     readings: Sequence[AngleReading],
     style: DrawStyle,
     taken: list[tuple[int, int, int, int]],
+    *,
+    highlight_only: bool = False,
 ) -> None:
     height, width = canvas.shape[:2]
     xy = pose.landmarks_px
@@ -218,10 +248,13 @@ def _draw_angle_arcs(
     scale = text_scale((width, height), person * 0.5)
     for reading in readings:
         spec = SPEC_BY_NAME[reading.name]
-        if reading.name not in style.angle_names or spec.kind is not AngleKind.JOINT or spec.c is None:
+        chosen = reading.name == style.highlight_angle
+        shown = chosen or (not highlight_only and reading.name in style.angle_names)
+        if not shown or spec.kind is not AngleKind.JOINT or spec.c is None or math.isnan(reading.degrees_2d):
             continue
-        if math.isnan(reading.degrees_2d) or not reading.confidence >= style.visibility_threshold:
+        if not chosen and not reading.confidence >= style.visibility_threshold:
             continue  # no arc for a joint the model guesses (a knee outside a portrait)
+        arc_color = HIGHLIGHT if chosen else (255, 220, 0)
         a, b, c = (xy[[index_of(n) for n in p]].mean(axis=0) for p in (spec.a, spec.b, spec.c))
         start = math.degrees(math.atan2(a[1] - b[1], a[0] - b[0]))
         end = math.degrees(math.atan2(c[1] - b[1], c[0] - b[0]))
@@ -231,7 +264,7 @@ def _draw_angle_arcs(
         center = _pt(b)
         if center is None:
             continue
-        for color, weight in ((OUTLINE, thickness + 2), ((255, 220, 0), thickness)):
+        for color, weight in ((OUTLINE, thickness + 2), (arc_color, thickness * (2 if chosen else 1))):
             axes = (arc_radius, arc_radius)
             cv2.ellipse(canvas, center, axes, 0, start, start + sweep, color, max(1, weight), cv2.LINE_AA)
         mid = math.radians(start + sweep / 2)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from pose_core.angles import ANGLE_SPECS
 from pose_core.motion import AngleSeries
 from pose_core.repetitions import Repetitions
-from pose_core.schema import BONES, LANDMARKS, Side, bone_side
+from pose_core.schema import BONES, LANDMARKS, Region, Side, bone_side
 from pose_core.types import PoseResult
 
 SIDE_COLORS: dict[Side, str] = {Side.LEFT: "#f28e2b", Side.RIGHT: "#4e79a7", Side.CENTER: "#9c9c9c"}
@@ -21,15 +21,44 @@ def _to_plot(world: np.ndarray) -> np.ndarray:
     return np.stack([world[:, 0], world[:, 2], -world[:, 1]], axis=1)
 
 
-def skeleton_3d(pose: PoseResult, visibility_threshold: float = 0.5, height: int = 520) -> go.Figure:
+HIGHLIGHT_COLOR = "#ffd400"  # selected landmarks, in 3D as on the overlay
+
+
+def _display(name: str, names: Mapping[str, str] | None) -> str:
+    return (names or {}).get(name, name.replace("_", " "))
+
+
+def skeleton_3d(
+    pose: PoseResult,
+    visibility_threshold: float = 0.5,
+    height: int = 520,
+    *,
+    highlight: Sequence[int] = (),
+    person: int | None = None,
+    names: Mapping[str, str] | None = None,
+) -> go.Figure:
     """A rotatable 3D skeleton of ``pose.world_landmarks`` in metres.
 
-    Bones and joints are coloured by side (the person's left orange, right blue), hover
-    shows each landmark's name, axes are equal, and the default camera looks at the
-    person from the front, upright, as in the photo.
+    The person fills the panel: the scene is a cube around them with equal metres on
+    every axis, the camera starts in front of them at their own height, and a floor grid
+    lies under their lowest point. Bones and joints are coloured by side (the person's
+    left orange, right blue); ``highlight`` landmark indices are drawn larger, in
+    HIGHLIGHT_COLOR and named; hover gives each landmark's name and coordinates.
+    ``person`` names them in the legend; ``names`` maps landmark names to display names
+    (another language).
     """
     xyz = _to_plot(pose.world_landmarks.astype(np.float64))
+    known = xyz[~np.isnan(xyz).any(axis=1)]
+    if not len(known):
+        known = np.zeros((1, 3))
+    low, high = known.min(axis=0), known.max(axis=0)
+    centre = (low + high) / 2
+    half = max(float((high - low).max()) / 2 * 1.1, 0.3)  # a 10 % margin; at least 60 cm across
+    ranges = [[float(c - half), float(c + half)] for c in centre]
+    floor = float(low[2])
+
     fig = go.Figure()
+    fig.add_trace(_floor_grid(ranges, floor))
     for side in (Side.LEFT, Side.RIGHT, Side.CENTER):
         xs: list[float | None] = []
         ys: list[float | None] = []
@@ -71,24 +100,163 @@ def skeleton_3d(pose: PoseResult, visibility_threshold: float = 0.5, height: int
                     "opacity": 1.0 if not faded[idx].all() else 0.35,
                     "line": {"color": "#222", "width": 1},
                 },
-                text=[f"{LANDMARKS[i].index} {LANDMARKS[i].name}<br>visibility {pose.visibility[i]:.2f}" for i in idx],
+                text=[f"{i} {_display(LANDMARKS[i].name, names)}<br>visibility {pose.visibility[i]:.2f}" for i in idx],
                 customdata=np.array(idx),
                 hovertemplate="%{text}<br>x %{x:.3f} m, depth %{y:.3f} m, up %{z:.3f} m<extra></extra>",
             )
         )
+    chosen = [i for i in highlight if 0 <= i < len(LANDMARKS)]
+    if chosen:
+        fig.add_trace(
+            go.Scatter3d(
+                x=xyz[chosen, 0],
+                y=xyz[chosen, 1],
+                z=xyz[chosen, 2],
+                mode="markers+text",
+                name="selected",
+                marker={"size": 9, "color": HIGHLIGHT_COLOR, "line": {"color": "#222", "width": 2}},
+                text=[_display(LANDMARKS[i].name, names) for i in chosen],
+                textposition="top center",
+                customdata=np.array(chosen),
+                hovertemplate="%{text}<br>x %{x:.3f} m, depth %{y:.3f} m, up %{z:.3f} m<extra></extra>",
+            )
+        )
+    axis = {"nticks": 4, "tickfont": {"size": 10}, "showspikes": False}
+    legend_title = "person's side: " if person is None else f"Person {person} · side: "
     fig.update_layout(
         height=height,
-        margin={"l": 0, "r": 0, "t": 10, "b": 0},
-        legend={"orientation": "h", "yanchor": "top", "y": 0.0, "x": 0.0, "title": {"text": "person's side: "}},
+        margin={"l": 0, "r": 0, "t": 0, "b": 0},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 0.0, "x": 0.0, "title": {"text": legend_title}},
         scene={
-            "aspectmode": "data",  # equal metres on every axis
-            "xaxis": {"title": {"text": "x (m)"}},
-            "yaxis": {"title": {"text": "depth (m)"}},
-            "zaxis": {"title": {"text": "up (m)"}},
-            # From the front, slightly above, far enough that a whole body fits.
-            "camera": {"eye": {"x": 0.5, "y": -3.4, "z": 0.3}, "up": {"x": 0, "y": 0, "z": 1}},
+            # A cube with equal metres on every side: the person fills it whatever their pose.
+            "aspectmode": "cube",
+            "xaxis": {**axis, "range": ranges[0], "title": {"text": "x (m)"}},
+            "yaxis": {**axis, "range": ranges[1], "title": {"text": "depth (m)"}},
+            "zaxis": {**axis, "range": ranges[2], "title": {"text": "up (m)"}},
+            # In front of the person (the camera's side is negative depth), a little above
+            # and to the side so depth reads, close enough that the cube fills the panel.
+            "camera": {"eye": {"x": 0.35, "y": -1.45, "z": 0.3}, "up": {"x": 0, "y": 0, "z": 1}},
         },
         uirevision="skeleton",  # keep the user's rotation across reruns
+    )
+    return fig
+
+
+def _floor_grid(ranges: list[list[float]], floor: float, lines: int = 7) -> go.Scatter3d:
+    """A square grid on the floor (under the person's lowest point) to stand them on."""
+    (x0, x1), (y0, y1) = ranges[0], ranges[1]
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    for t in np.linspace(0, 1, lines):
+        x, y = x0 + (x1 - x0) * t, y0 + (y1 - y0) * t
+        xs += [x, x, None, x0, x1, None]
+        ys += [y0, y1, None, y, y, None]
+    zs = [None if v is None else floor for v in xs]
+    return go.Scatter3d(
+        x=xs, y=ys, z=zs, mode="lines", line={"color": "#c9ced6", "width": 2}, hoverinfo="skip", showlegend=False
+    )
+
+
+# Where each landmark sits on the landmark map: a person facing you, arms a little out,
+# in arbitrary units (x to the image's right, y up). Their left is on your right.
+_MAP_POSITIONS: dict[str, tuple[float, float]] = {
+    "nose": (0.0, 8.55),
+    "left_eye_inner": (0.22, 8.85),
+    "left_eye": (0.42, 8.9),
+    "left_eye_outer": (0.62, 8.85),
+    "right_eye_inner": (-0.22, 8.85),
+    "right_eye": (-0.42, 8.9),
+    "right_eye_outer": (-0.62, 8.85),
+    "left_ear": (0.95, 8.6),
+    "right_ear": (-0.95, 8.6),
+    "mouth_left": (0.3, 8.2),
+    "mouth_right": (-0.3, 8.2),
+    "left_shoulder": (1.6, 7.3),
+    "right_shoulder": (-1.6, 7.3),
+    "left_elbow": (2.3, 5.5),
+    "right_elbow": (-2.3, 5.5),
+    "left_wrist": (2.8, 3.9),
+    "right_wrist": (-2.8, 3.9),
+    "left_pinky": (3.3, 3.4),
+    "right_pinky": (-3.3, 3.4),
+    "left_index": (3.0, 2.75),
+    "right_index": (-3.0, 2.75),
+    "left_thumb": (2.4, 3.2),
+    "right_thumb": (-2.4, 3.2),
+    "left_hip": (1.0, 4.0),
+    "right_hip": (-1.0, 4.0),
+    "left_knee": (1.1, 2.0),
+    "right_knee": (-1.1, 2.0),
+    "left_ankle": (1.15, 0.45),
+    "right_ankle": (-1.15, 0.45),
+    "left_heel": (0.9, -0.05),
+    "right_heel": (-0.9, -0.05),
+    "left_foot_index": (1.6, -0.2),
+    "right_foot_index": (-1.6, -0.2),
+}
+# Labelled on the body's side of their point, so they do not collide with their neighbours'.
+_MAP_INWARD_LABELS = frozenset({"left_thumb", "right_thumb", "left_heel", "right_heel"})
+
+
+def landmark_map(names: Mapping[str, str] | None = None, height: int = 620) -> go.Figure:
+    """The 33 landmarks on a figure facing you, each with its number, its name beside
+    it (face points are listed in a panel: they are too close to label in place), and
+    the bones between them; all from pose_core.schema. ``names`` maps landmark names to
+    display names (another language)."""
+    xy = np.array([_MAP_POSITIONS[lm.name] for lm in LANDMARKS])
+    fig = go.Figure()
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    for a, b in BONES:
+        xs += [float(xy[a, 0]), float(xy[b, 0]), None]
+        ys += [float(xy[a, 1]), float(xy[b, 1]), None]
+    fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line={"color": "#9aa3ad", "width": 3}, hoverinfo="skip"))
+    for side in (Side.LEFT, Side.RIGHT, Side.CENTER):
+        idx = [lm.index for lm in LANDMARKS if lm.side is side]
+        fig.add_trace(
+            go.Scatter(
+                x=xy[idx, 0],
+                y=xy[idx, 1],
+                mode="markers",
+                marker={"size": 11, "color": SIDE_COLORS[side], "line": {"color": "#222", "width": 1}},
+                text=[f"{i} {_display(LANDMARKS[i].name, names)}" for i in idx],
+                hovertemplate="%{text}<extra></extra>",
+                name=side.value,
+            )
+        )
+    face = [lm.index for lm in LANDMARKS if lm.region is Region.FACE]
+    for lm in LANDMARKS:
+        x, y = xy[lm.index]
+        if lm.region is Region.FACE:
+            continue
+        right_of_figure = (x >= 0) != (lm.name in _MAP_INWARD_LABELS)  # labels go outwards, away from the body
+        fig.add_annotation(
+            x=x,
+            y=y,
+            text=f"<b>{lm.index}</b> {_display(lm.name, names)}",
+            showarrow=False,
+            xanchor="left" if right_of_figure else "right",
+            xshift=9 if right_of_figure else -9,
+            font={"size": 11},
+        )
+    for row, i in enumerate(face):  # the face, as a numbered list beside the head
+        fig.add_annotation(
+            x=-5.6,
+            y=9.6 - row * 0.42,
+            text=f"<b>{i}</b> {_display(LANDMARKS[i].name, names)}",
+            showarrow=False,
+            xanchor="left",
+            font={"size": 11},
+        )
+    for i in face:
+        fig.add_annotation(x=xy[i, 0], y=xy[i, 1], text=str(i), showarrow=False, yshift=10, font={"size": 9})
+    fig.update_layout(
+        height=height,
+        margin={"l": 0, "r": 0, "t": 0, "b": 0},
+        showlegend=False,
+        xaxis={"visible": False, "range": [-6.0, 6.0]},
+        yaxis={"visible": False, "range": [-0.6, 10.0], "scaleanchor": "x"},
+        plot_bgcolor="white",
     )
     return fig
 

@@ -138,3 +138,24 @@ def test_people_are_numbered_on_the_overlay_only_when_there_are_several(grey):
     both = draw_overlay(grey, [left, right])
     number_box = (np.all(both == drawing.OUTLINE, axis=2)).sum()
     assert number_box > (np.all(alone == drawing.OUTLINE, axis=2)).sum() + 200  # two dark number boxes
+
+
+def test_selected_landmarks_angle_and_person_are_highlighted(grey):
+    left = make_pose(
+        {"left_shoulder": (40.0, 40.0), "left_elbow": (40.0, 100.0), "left_wrist": (80.0, 100.0)}, (200, 200)
+    )
+    right = make_pose({"left_shoulder": (160.0, 40.0), "left_elbow": (160.0, 150.0)}, (200, 200))
+    plain = draw_overlay(grey, [left, right])
+    elbow = drawing.index_of("left_elbow")
+    highlighted = draw_overlay(grey, [left, right], DrawStyle(highlight_landmarks=(elbow,), highlight_person=1))
+    yellow = _near(highlighted, drawing.HIGHLIGHT)
+    assert not _near(plain, drawing.HIGHLIGHT).any() and yellow.any()
+    assert yellow[:, :120].sum() > 0 and yellow[:, 130:].sum() == 0  # only person 1 (left) is marked
+    readings = [compute_angles(p.landmarks_px, p.world_landmarks, p.visibility) for p in (left, right)]
+    arc = draw_overlay(grey, [left], DrawStyle(highlight_angle="left_elbow"), readings[:1])
+    assert _near(arc, drawing.HIGHLIGHT).sum() > 20  # its arc, though arcs are off
+
+
+def _near(canvas: np.ndarray, color: tuple[int, int, int], tolerance: int = 40) -> np.ndarray:
+    """Pixels within ``tolerance`` of ``color`` on every channel (thin lines are anti-aliased)."""
+    return np.all(np.abs(canvas.astype(int) - color) <= tolerance, axis=2)

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from pose_core.motion import clean_angles
-from pose_core.plots import SIDE_COLORS, angles_over_time, skeleton_3d
-from pose_core.schema import NAMES, Side, index_of
+from pose_core.plots import SIDE_COLORS, angles_over_time, landmark_map, skeleton_3d
+from pose_core.schema import LANDMARKS, NAMES, Side, index_of
 from pose_core.series import PoseSeries
 from pose_core.smoothing import Smoothing
 from tests.helpers import FIGURE_SIZE, STICK_FIGURE, make_pose
@@ -125,3 +125,27 @@ def test_angle_charts_draw_seen_readings_solid_and_guesses_dotted_with_a_legend_
     assert any("not seen (confidence < 0.5)" in (t.name or "") for t in fig.data)
     assert list(solid.customdata) == list(range(12)), "a click says which frame"
     assert fig.layout.shapes[0].x0 == pytest.approx(0.3), "the cursor"
+
+
+def test_the_3d_view_is_a_cube_around_the_person_with_a_floor_and_highlights(astronaut_pose):
+    from pose_core.plots import HIGHLIGHT_COLOR  # noqa: PLC0415
+
+    fig = skeleton_3d(astronaut_pose, highlight=[13, 15], person=2)
+    scene = fig.layout.scene
+    spans = [r[1] - r[0] for r in (scene.xaxis.range, scene.yaxis.range, scene.zaxis.range)]
+    assert scene.aspectmode == "cube" and max(spans) - min(spans) < 1e-9  # equal metres on every axis
+    up = -astronaut_pose.world_landmarks[:, 1]  # the plot's up is the world's -y
+    assert scene.zaxis.range[0] <= np.nanmin(up) and scene.zaxis.range[1] >= np.nanmax(up)  # all of them in view
+    selected = next(t for t in fig.data if t.name == "selected")
+    assert list(selected.customdata) == [13, 15] and selected.marker.color == HIGHLIGHT_COLOR
+    assert "left elbow" in selected.text[0] and "Person 2" in fig.layout.legend.title.text
+    floor = fig.data[0]
+    assert [z for z in floor.z if z is not None] == pytest.approx([np.nanmin(up)] * 28)  # 7 x 2 lines, 2 ends
+
+
+def test_the_landmark_map_numbers_and_names_all_33_points():
+    fig = landmark_map({"nose": "鼻子"})
+    texts = " ".join(a.text for a in fig.layout.annotations) + " ".join(t for tr in fig.data[1:] for t in tr.text)
+    for lm in LANDMARKS:
+        assert str(lm.index) in texts
+    assert "鼻子" in texts and "left knee" in texts
