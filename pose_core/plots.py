@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -22,6 +22,50 @@ def _to_plot(world: np.ndarray) -> np.ndarray:
 
 
 HIGHLIGHT_COLOR = "#ffd400"  # selected landmarks, in 3D as on the overlay
+
+
+def _bone_lines(
+    xyz: np.ndarray, keep: Callable[[tuple[int, int]], bool]
+) -> tuple[list[float | None], list[float | None], list[float | None]]:
+    """x, y, z lists for one Scatter3d line trace of the bones ``keep`` accepts; None
+    between bones breaks the line."""
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    zs: list[float | None] = []
+    for bone in BONES:
+        if keep(bone):
+            for i in bone:
+                xs.append(float(xyz[i, 0]))
+                ys.append(float(xyz[i, 1]))
+                zs.append(float(xyz[i, 2]))
+            xs.append(None)
+            ys.append(None)
+            zs.append(None)
+    return xs, ys, zs
+
+
+def _cube_scene(xyz: np.ndarray) -> tuple[dict[str, object], list[list[float]], float]:
+    """The scene layout of a cube of equal metres around the points (a (N, 3) plot-axis
+    array), with a camera in front of them; also the axis ranges and the floor height."""
+    known = xyz[~np.isnan(xyz).any(axis=1)]
+    if not len(known):
+        known = np.zeros((1, 3))
+    low, high = known.min(axis=0), known.max(axis=0)
+    centre = (low + high) / 2
+    half = max(float((high - low).max()) / 2 * 1.1, 0.3)  # a 10 % margin; at least 60 cm across
+    ranges = [[float(c - half), float(c + half)] for c in centre]
+    axis = {"nticks": 4, "tickfont": {"size": 10}, "showspikes": False}
+    scene = {
+        # A cube with equal metres on every side: the person fills it whatever their pose.
+        "aspectmode": "cube",
+        "xaxis": {**axis, "range": ranges[0], "title": {"text": "x (m)"}},
+        "yaxis": {**axis, "range": ranges[1], "title": {"text": "depth (m)"}},
+        "zaxis": {**axis, "range": ranges[2], "title": {"text": "up (m)"}},
+        # In front of the person (the camera's side is negative depth), a little above
+        # and to the side so depth reads, close enough that the cube fills the panel.
+        "camera": {"eye": {"x": 0.35, "y": -1.45, "z": 0.3}, "up": {"x": 0, "y": 0, "z": 1}},
+    }
+    return scene, ranges, float(low[2])
 
 
 def _display(name: str, names: Mapping[str, str] | None) -> str:
@@ -48,30 +92,11 @@ def skeleton_3d(
     (another language).
     """
     xyz = _to_plot(pose.world_landmarks.astype(np.float64))
-    known = xyz[~np.isnan(xyz).any(axis=1)]
-    if not len(known):
-        known = np.zeros((1, 3))
-    low, high = known.min(axis=0), known.max(axis=0)
-    centre = (low + high) / 2
-    half = max(float((high - low).max()) / 2 * 1.1, 0.3)  # a 10 % margin; at least 60 cm across
-    ranges = [[float(c - half), float(c + half)] for c in centre]
-    floor = float(low[2])
-
+    scene, ranges, floor = _cube_scene(xyz)
     fig = go.Figure()
     fig.add_trace(_floor_grid(ranges, floor))
     for side in (Side.LEFT, Side.RIGHT, Side.CENTER):
-        xs: list[float | None] = []
-        ys: list[float | None] = []
-        zs: list[float | None] = []
-        for bone in BONES:
-            if bone_side(bone) is side:
-                for i in bone:
-                    xs.append(float(xyz[i, 0]))
-                    ys.append(float(xyz[i, 1]))
-                    zs.append(float(xyz[i, 2]))
-                xs.append(None)  # None breaks the line between bones
-                ys.append(None)
-                zs.append(None)
+        xs, ys, zs = _bone_lines(xyz, lambda bone, side=side: bone_side(bone) is side)
         fig.add_trace(
             go.Scatter3d(
                 x=xs,
@@ -121,22 +146,12 @@ def skeleton_3d(
                 hovertemplate="%{text}<br>x %{x:.3f} m, depth %{y:.3f} m, up %{z:.3f} m<extra></extra>",
             )
         )
-    axis = {"nticks": 4, "tickfont": {"size": 10}, "showspikes": False}
     legend_title = "person's side: " if person is None else f"Person {person} · side: "
     fig.update_layout(
         height=height,
         margin={"l": 0, "r": 0, "t": 0, "b": 0},
         legend={"orientation": "h", "yanchor": "bottom", "y": 0.0, "x": 0.0, "title": {"text": legend_title}},
-        scene={
-            # A cube with equal metres on every side: the person fills it whatever their pose.
-            "aspectmode": "cube",
-            "xaxis": {**axis, "range": ranges[0], "title": {"text": "x (m)"}},
-            "yaxis": {**axis, "range": ranges[1], "title": {"text": "depth (m)"}},
-            "zaxis": {**axis, "range": ranges[2], "title": {"text": "up (m)"}},
-            # In front of the person (the camera's side is negative depth), a little above
-            # and to the side so depth reads, close enough that the cube fills the panel.
-            "camera": {"eye": {"x": 0.35, "y": -1.45, "z": 0.3}, "up": {"x": 0, "y": 0, "z": 1}},
-        },
+        scene=scene,
         uirevision="skeleton",  # keep the user's rotation across reruns
     )
     return fig
@@ -403,21 +418,17 @@ def skeletons_3d(
     """Several skeletons in one 3D view: (name, (33, 3) world-like coordinates with y
     down, colour) each, e.g. a reference and the other pose aligned to it."""
     fig = go.Figure()
-    for n, (name, world, color) in enumerate(skeletons):
-        xyz = _to_plot(np.asarray(world, np.float64))
-        xs: list[float | None] = []
-        ys: list[float | None] = []
-        zs: list[float | None] = []
+    points = [_to_plot(np.asarray(world, np.float64)) for _, world, _ in skeletons]
+    scene, ranges, floor = _cube_scene(np.concatenate(points) if points else np.zeros((1, 3)))
+    fig.add_trace(_floor_grid(ranges, floor))
+    for n, ((name, _, color), xyz) in enumerate(zip(skeletons, points, strict=True)):
         seen = visibility[n] if visibility is not None else np.ones(len(xyz))
-        for a, b in BONES:
-            if np.isfinite(xyz[[a, b]]).all() and min(seen[a], seen[b]) >= 0.5:
-                for i in (a, b):
-                    xs.append(float(xyz[i, 0]))
-                    ys.append(float(xyz[i, 1]))
-                    zs.append(float(xyz[i, 2]))
-                xs.append(None)
-                ys.append(None)
-                zs.append(None)
+        xs, ys, zs = _bone_lines(
+            xyz,
+            lambda bone, xyz=xyz, seen=seen: (
+                bool(np.isfinite(xyz[list(bone)]).all()) and min(seen[bone[0]], seen[bone[1]]) >= 0.5
+            ),
+        )
         fig.add_trace(
             go.Scatter3d(
                 x=xs,
@@ -434,13 +445,7 @@ def skeletons_3d(
         height=height,
         margin={"l": 0, "r": 0, "t": 10, "b": 0},
         legend={"orientation": "h", "yanchor": "top", "y": 0.0, "x": 0.0},
-        scene={
-            "aspectmode": "data",
-            "xaxis": {"title": {"text": "x"}},
-            "yaxis": {"title": {"text": "depth"}},
-            "zaxis": {"title": {"text": "up"}},
-            "camera": {"eye": {"x": 0.5, "y": -3.4, "z": 0.3}, "up": {"x": 0, "y": 0, "z": 1}},
-        },
+        scene=scene,
         uirevision="compare-3d",
     )
     return fig
