@@ -336,6 +336,18 @@ _OPTION_TYPES: dict[str, Any] = {
 }
 
 
+def _pose_options(
+    model: str | None, max_poses: int | None, confidences: tuple[float | None, ...], crowd: bool | None
+) -> dict[str, Any]:
+    """The PoseSettings fields a route was given (None where not), by their names."""
+    return {
+        "model": model,
+        "max_poses": max_poses,
+        "crowd": crowd,
+        **dict(zip(CONFIDENCE_FIELDS, confidences, strict=True)),
+    }
+
+
 def _options(request: Request, form_values: dict[str, Any]) -> dict[str, Any]:
     """Each option from the form, else from the query string (converted and checked the
     way FastAPI checks form fields, so both give the same messages); unset ones left out."""
@@ -435,13 +447,8 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         min_tracking_confidence: Confidence = None,
         crowd: Crowd = None,
     ) -> Response:
-        given = {"model": model, "max_poses": max_poses, "crowd": crowd}
-        given |= dict(
-            zip(
-                CONFIDENCE_FIELDS,
-                (min_detection_confidence, min_presence_confidence, min_tracking_confidence),
-                strict=True,
-            )
+        given = _pose_options(
+            model, max_poses, (min_detection_confidence, min_presence_confidence, min_tracking_confidence), crowd
         )
         settings = _settings(_options(request, given))
         files = await _read_all(images)
@@ -467,13 +474,8 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         smoothing: Annotated[str | None, Form(description="none, one-euro (default) or butterworth")] = None,
         output: Annotated[Literal["json", "mp4"] | None, Form(description="json (default) or mp4")] = None,
     ) -> Response:
-        given = {"model": model, "max_poses": max_poses, "crowd": crowd}
-        given |= dict(
-            zip(
-                CONFIDENCE_FIELDS,
-                (min_detection_confidence, min_presence_confidence, min_tracking_confidence),
-                strict=True,
-            )
+        given = _pose_options(
+            model, max_poses, (min_detection_confidence, min_presence_confidence, min_tracking_confidence), crowd
         )
         given |= {"stride": stride, "smoothing": smoothing, "output": output}
         options = _options(request, given)
