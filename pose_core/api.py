@@ -46,6 +46,7 @@ from pose_core.drawing import DrawStyle
 from pose_core.errors import ImageLoadError, ModelError, PoseLabError, VideoLoadError
 from pose_core.export import ImageRecord, safe_stem, to_json, video_json
 from pose_core.images import peek_size
+from pose_core.limits import ServerLimits
 from pose_core.smoothing import METHODS, Smoothing
 from pose_core.types import CONFIDENCE_FIELDS, PoseSettings
 from pose_core.video import VideoJob
@@ -60,19 +61,6 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 HEALTH_PATH = "/v1/health"
 WORK_PATHS = ("/v1/analyze", "/v1/video")  # what goes through the queue
 API_KEY_HEADER = "x-api-key"
-
-
-@dataclass(frozen=True)
-class ServerLimits:
-    """What one request may hold: the dashboard's limits (``ui/state.py``; a test keeps
-    the two equal), so a server of the same size copes with either."""
-
-    decode_pixels: int = 12_500_000  # photos are analysed at most at this size (ui: APP_DECODE_PIXELS)
-    max_images: int = 20  # photos in one request (ui: MAX_BATCH_FILES)
-    max_batch_pixels: int = 250_000_000  # full-size pixels in one request (ui: MAX_BATCH_PIXELS)
-    video: VideoLimits = VideoLimits(max_bytes=100 * 2**20, max_duration_s=60.0, max_side_px=1920)
-    # The whole request body: a full batch of phone photos, or the largest video, and the form around it.
-    max_request_bytes: int = 128 * 2**20
 
 
 @dataclass(frozen=True)
