@@ -2,6 +2,7 @@ import streamlit as st
 
 from pose_core.errors import PoseLabError
 from pose_core.live import LiveOptions
+from ui.i18n import t
 from ui.live_views import (
     freeze_ui,
     frozen_result_ui,
@@ -19,7 +20,7 @@ from ui.page import page_setup
 from ui.widgets import settings_sidebar_ui
 
 page_setup()
-st.title("Live camera")
+st.title(t("live.title"))
 settings, style = settings_sidebar_ui(segmentation=False, default_model="lite", crowd_search=False)
 mirror, record_seconds = live_controls_ui()
 if not model_available_ui(settings.model):
@@ -27,7 +28,7 @@ if not model_available_ui(settings.model):
 try:
     options = LiveOptions(settings=settings, style=style, mirror=mirror, record_seconds=record_seconds)
 except PoseLabError as exc:
-    st.error(str(exc), icon=":material/error:")
+    st.error(t("live.bad_options", reason=exc), icon=":material/error:")
     st.stop()
 
 no_connection_ui()

@@ -3,6 +3,7 @@ import streamlit as st
 from pose_core.errors import ModelError, VideoLoadError
 from pose_core.video_io import VIDEO_EXTENSIONS
 from ui import state
+from ui.i18n import t
 from ui.models import model_available_ui
 from ui.page import page_setup
 from ui.text import md_escape
@@ -10,18 +11,19 @@ from ui.video_views import progress_ui, video_result_ui
 from ui.widgets import settings_sidebar_ui, video_settings_ui
 
 page_setup()
-st.title("Video analysis")
+st.title(t("video.title"))
 settings, style = settings_sidebar_ui(segmentation=False)
 stride, smoothing = video_settings_ui()
 upload = st.file_uploader(
-    "Drop a short video",
+    t("video.drop"),
     type=[ext.lstrip(".") for ext in VIDEO_EXTENSIONS],
     key=state.VIDEO_UPLOADER,
-    help="MP4, MOV, AVI, WebM or MKV. The video stays in this server's memory; nothing is stored or sent.",
+    help=t("video.drop_help"),
 )
-st.caption(f"Videos here may be {state.APP_VIDEO_LIMITS.describe()}. The command line has no such limits.")
+limits = state.APP_VIDEO_LIMITS
+st.caption(t("video.limits", mb=limits.max_bytes // 2**20, s=f"{limits.max_duration_s:.0f}", px=limits.max_side_px))
 if upload is None:
-    st.info("Drop a video above: a squat, a jump, a few steps of walking.", icon=":material/movie:")
+    st.info(t("video.empty"), icon=":material/movie:")
     st.stop()
 if not model_available_ui(settings.model):
     st.stop()
@@ -33,17 +35,17 @@ try:
     job = state.video_job(digest, settings, stride)
     render = job.kept(smoothing, style)
     if render is None:  # work to do: one video at a time on this server
-        with state.video_slot(waiting=lambda: say("Another video is being analysed on this server; yours is next...")):
+        with state.video_slot(waiting=lambda: say(t("video.waiting"))):
             render = job.render(data, smoothing, style, progress=progress)
 except VideoLoadError as exc:
     done()
     st.error(
-        f"**{md_escape(upload.name)}** could not be analysed: {md_escape(str(exc))}", icon=":material/broken_image:"
+        t("video.unreadable", name=md_escape(upload.name), reason=md_escape(str(exc))), icon=":material/broken_image:"
     )
     st.stop()
 except ModelError as exc:
     done()
-    st.error(f"The pose model could not be loaded: {exc}", icon=":material/error:")
+    st.error(t("model.load_failed", reason=exc), icon=":material/error:")
     st.stop()
 done()
 video_result_ui(upload.name, job, render, style)

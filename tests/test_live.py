@@ -197,7 +197,9 @@ def _open_video_landmarkers() -> int:
     return sum(1 for e in list(_LIVE_ESTIMATORS) if isinstance(e, VideoPoseEstimator) and e._landmarker is not None)
 
 
-MEMORY_GROWTH_BOUND_MB = 40  # one leaked landmarker is ~100 MB; ten would be a gigabyte
+# One leaked landmarker is ~100 MB, ten would be a gigabyte; the allocator's own noise
+# under a loaded machine reached 47 MB once (measured: -10 to +3 MB when quiet).
+MEMORY_GROWTH_BOUND_MB = 60
 
 
 def test_ten_connect_disconnect_cycles_leave_no_landmarker_open_and_memory_flat(frames):

@@ -191,8 +191,10 @@ def test_the_camera_shows_her_skeleton_live_with_fps_and_a_person_found(
             # Record two seconds, then download them.
             page.get_by_text("Record landmarks").click()
             page.wait_for_timeout(2500)
-            with page.expect_download() as download_info:
-                page.get_by_role("button", name="Recording (CSV)").click()
+            csv_button = page.get_by_role("button", name="Recording (CSV)")
+            csv_button.wait_for(timeout=60_000)  # appears on the readouts' next refresh; slow under load
+            with page.expect_download(timeout=60_000) as download_info:
+                csv_button.click()
             lines = Path(download_info.value.path()).read_text().splitlines()
             assert lines[0].startswith("source,frame,time_s,person,index,name")
             assert len(lines) > 1 + 33 * 5, "a few frames of 33 landmarks"

@@ -67,7 +67,7 @@ def images(at: AppTest) -> list:
 def shows_full_result(at: AppTest) -> None:
     assert len(images(at)) == 2  # original and skeleton
     assert at.dataframe[-1].value.shape[0] == 33
-    assert len(at.get("plotly_chart")) == 1
+    assert len(at.get("plotly_chart")) == 2  # the 3D skeleton, and the landmark map of the teaching aids
     angle_table = angle_readout(at)
     assert {"Left elbow", "Trunk inclination"} <= set(angle_table["Angle"])
     assert angle_table["Definition"].str.contains("180° = straight line").any()  # definitions beside readings
@@ -132,7 +132,7 @@ def test_a_no_person_photo_explains_what_to_try(no_person_rgb, detect_calls):
     at = upload(open_page(), ("landscape.jpg", encode(no_person_rgb), "image/jpeg"))
     warning = at.warning[0].value
     assert "No person found" in warning and "Person detection" in warning
-    assert len(images(at)) == 2 and not at.get("plotly_chart")
+    assert len(images(at)) == 2 and len(at.get("plotly_chart")) == 1  # the landmark map only: no 3D
 
 
 def test_a_sample_is_analysed_as_soon_as_it_is_picked(detect_calls):
@@ -309,7 +309,12 @@ def test_more_than_one_person_turns_find_everyone_on_and_a_group_gets_numbered_t
     at.number_input(key=state.MAX_POSES).set_value(4).run()
     assert at.toggle(key=f"{state.CROWD}-on").value  # several: find everyone, by default
     upload(at, ("group.jpg", encode(canvas), "image/jpeg"))
-    assert [t.label for t in at.tabs] == ["Person 1", "Person 2", "Person 3"]
+    picker = next(w for w in at.segmented_control if w.label == "Person")  # the person picker
+    assert picker.options == ["Person 1", "Person 2", "Person 3"]
+    calls = len(detect_calls)
+    picker.set_value(2).run()  # the picked person is highlighted in the picture: no model call
+    assert not at.exception and len(detect_calls) == calls
+    assert any("Person 2 ·" in c.value for c in at.caption)
     assert any("search" in c.value and "3 person(s)" in c.value for c in at.caption)  # the time it took
 
 
@@ -389,3 +394,85 @@ def test_a_taught_classifier_names_postures_on_the_image_page(detect_calls, hopp
     upload(at, ("hopper.jpg", hopper_jpeg, "image/jpeg"))
     assert any("**navy**" in m.value for m in at.markdown), "the taught class, not the rules"
     assert any("taught classifier" in c.value for c in at.caption)
+
+
+# ---------------------------------------------------------------- linked views and shared links
+
+
+def select_rows(at: AppTest, key_suffix: str, rows: list[int], monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    """Select rows of the dataframe whose key ends in ``key_suffix`` and rerun, sending the
+    widget state the browser sends when rows are ticked (AppTest cannot tick them)."""
+    from streamlit.testing.v1.element_tree import ElementTree  # noqa: PLC0415
+
+    frame = next(d for d in at.dataframe if d.key and d.key.endswith(key_suffix))
+    real = ElementTree.get_widget_states
+    # NOTE: the browser sends the selection as a JSON string inside the JSON value.
+    selection = json.dumps(json.dumps({"selection": {"rows": rows, "columns": [], "cells": []}}))
+
+    def with_selection(self):  # noqa: ANN001, ANN202
+        states = real(self)
+        added = states.widgets.add()
+        added.id, added.json_value = frame.proto.id, selection
+        return states
+
+    monkeypatch.setattr(ElementTree, "get_widget_states", with_selection)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _three_d_spec(at: AppTest) -> dict:
+    """The 3D skeleton's figure (the only chart with 3D traces)."""
+    return next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if "scatter3d" in c.proto.spec)
+
+
+def test_selecting_a_landmark_row_highlights_it_in_the_pictures_and_in_3d(astronaut_png, detect_calls, monkeypatch):
+    at = upload(open_page(), ("astronaut.png", astronaut_png, "image/png"))
+    before = images(at)[1].proto.imgs[0]
+    assert before.caption == "Skeleton"
+    select_rows(at, "-table", [13], monkeypatch)  # 13: left elbow
+    after = images(at)[1].proto.imgs[0]
+    assert after.caption == "Skeleton · highlighted: left elbow"
+    assert after.url != before.url, "the overlay is drawn again, with the landmark highlighted"
+    names = [trace.get("name") for trace in _three_d_spec(at)["data"]]
+    assert "selected" in names, "the 3D view marks the selected landmark too"
+    assert len(detect_calls) == 1, "a selection never runs the model"
+
+
+def test_selecting_an_angle_row_highlights_its_three_points_and_shows_its_definition(
+    astronaut_png, detect_calls, monkeypatch
+):
+    at = upload(open_page(), ("astronaut.png", astronaut_png, "image/png"))
+    select_rows(at, "-angles", [0], monkeypatch)  # the first angle: left elbow
+    assert images(at)[1].proto.imgs[0].caption == "Skeleton · highlighted: Left elbow"
+    assert "Left elbow" in at.info[0].value and "180° = straight line" in at.info[0].value, "its definition in full"
+    selected = next(tr for tr in _three_d_spec(at)["data"] if tr.get("name") == "selected")
+    assert selected["text"] == ["left shoulder", "left elbow", "left wrist"]
+    assert len(detect_calls) == 1
+
+
+def test_a_shared_link_opens_the_page_with_its_settings(astronaut_png, detect_calls):
+    at = AppTest.from_file(str(REPO / "streamlit_app.py"), default_timeout=120)
+    at.query_params.update(
+        {"lang": "zh", "model": "lite", "visibility_threshold": "0.3", "line_width": "6", "max_poses": "3"}
+    )
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "图片分析"
+    assert at.selectbox(key=state.MODEL).value == "lite"
+    assert at.slider(key=state.VISIBILITY_THRESHOLD).value == pytest.approx(0.3)
+    assert at.select_slider(key=state.LINE_WIDTH).value == 6
+    assert at.number_input(key=state.MAX_POSES).value == 3
+    assert at.toggle(key=f"{state.CROWD}-on").value, "several people: find everyone, as without a link"
+    upload(at, ("astronaut.png", astronaut_png, "image/png"))
+    assert detect_calls and all(c == (512, 512) for c in detect_calls[:1])
+
+
+def test_the_language_switch_is_written_to_the_link():
+    at = AppTest.from_file(str(REPO / "streamlit_app.py"), default_timeout=60)
+    at.run()
+    assert at.query_params["lang"] in ("en", ["en"])  # a browser without a Chinese locale: English
+    at.segmented_control(key="lang").set_value("zh").run()
+    assert at.title[0].value == "PoseLab 姿态实验室"
+    assert at.query_params["lang"] in ("zh", ["zh"])

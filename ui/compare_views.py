@@ -8,9 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from pose_core.angles import SPEC_BY_NAME
 from pose_core.compare import (
-    SCORE_DEFINITION,
     ComparisonError,
     JointDifference,
     SeriesComparison,
@@ -34,6 +32,7 @@ from pose_core.types import PoseResult, PoseSettings
 from pose_core.video import VideoJob
 from pose_core.video_io import VIDEO_EXTENSIONS
 from ui import state
+from ui.i18n import angle_label, t
 from ui.text import md_escape
 from ui.video_views import progress_ui
 from ui.views import ROW_PX, Download, downloads_ui
@@ -52,21 +51,21 @@ def _request(flag: str) -> None:
 
 def _joints_frame(joints: tuple[JointDifference, ...]) -> pd.DataFrame:
     table = joints_table(joints)
-    table["name"] = table["name"].map(lambda n: SPEC_BY_NAME[n].label)
+    table["name"] = table["name"].map(angle_label)
     for column in ("reference_degrees", "other_degrees", "difference_degrees"):
         table[column] = table[column].round(0) + 0.0  # whole degrees, as shown: never "-0°"
     return table.rename(
         columns={
-            "name": "Joint",
-            "reference_degrees": "Reference (°)",
-            "other_degrees": "Other (°)",
-            "difference_degrees": "Difference (°)",
+            "name": t("compare.joint"),
+            "reference_degrees": t("compare.reference_deg"),
+            "other_degrees": t("compare.other_deg"),
+            "difference_degrees": t("compare.difference_deg"),
         }
     )
 
 
 def _joints_ui(joints: tuple[JointDifference, ...]) -> None:
-    st.markdown("**Joint angles** (3D), largest difference first; only joints seen clearly in both")
+    st.markdown(t("compare.joints_title"))
     table = _joints_frame(joints)
     degrees = st.column_config.NumberColumn(format="%.0f°")
     st.dataframe(
@@ -74,25 +73,27 @@ def _joints_ui(joints: tuple[JointDifference, ...]) -> None:
         hide_index=True,
         width="stretch",
         height=ROW_PX * (len(table) + 1) + 3,
-        column_config={c: degrees for c in table.columns if c != "Joint"},
+        column_config={c: degrees for c in table.columns if c != t("compare.joint")},
     )
 
 
 def _score_ui(score: float, of_pairs: bool) -> None:
     left, right = st.columns([1, 3], vertical_alignment="center")
-    left.metric("Similarity", "n/a" if np.isnan(score) else f"{score:.0f} / 100")
-    mean = "the mean, over the matched pairs of frames, of " if of_pairs else ""
-    right.caption(f"**Score** = {mean}{SCORE_DEFINITION}")
+    left.metric(t("compare.similarity"), t("compare.na") if np.isnan(score) else f"{score:.0f} / 100")
+    right.caption(t("compare.score_pairs" if of_pairs else "compare.score"))
 
 
 def _pick(poses: tuple[PoseResult, ...], label: str, key: str) -> PoseResult | None:
     if not poses:
-        st.warning(f"Nobody was found in the {label}.", icon=":material/person_off:")
+        st.warning(t("compare.nobody", what=label), icon=":material/person_off:")
         return None
     if len(poses) == 1:
         return poses[0]
     person = st.selectbox(
-        f"Person in the {label}", range(1, len(poses) + 1), key=key, format_func=lambda p: f"Person {p}"
+        t("compare.person_in", what=label),
+        range(1, len(poses) + 1),
+        key=key,
+        format_func={p: t("person.label", person=p) for p in range(1, len(poses) + 1)}.__getitem__,
     )
     return poses[person - 1]
 
@@ -100,21 +101,22 @@ def _pick(poses: tuple[PoseResult, ...], label: str, key: str) -> PoseResult | N
 def photos_ui(settings: PoseSettings, style: DrawStyle) -> None:
     types = [ext.lstrip(".") for ext in SUPPORTED_EXTENSIONS]
     left, right = st.columns(2)
-    reference = left.file_uploader("Reference photo (the teacher)", type=types, key=state.COMPARE_REFERENCE)
-    other = right.file_uploader("Photo to compare", type=types, key=f"{state.COMPARE_OTHER}-photo")
+    reference = left.file_uploader(t("compare.reference_photo"), type=types, key=state.COMPARE_REFERENCE)
+    other = right.file_uploader(t("compare.other_photo"), type=types, key=f"{state.COMPARE_OTHER}-photo")
     if reference is None or other is None:
-        st.info("Drop a reference photo and a photo to compare with it.", icon=":material/compare:")
+        st.info(t("compare.empty_photos"), icon=":material/compare:")
         return
     outcomes = [state.analyze_bytes(f.getvalue(), settings) for f in (reference, other)]
     for f, outcome in zip((reference, other), outcomes, strict=True):
         if outcome.error:
             st.error(
-                f"**{md_escape(f.name)}** could not be read: {md_escape(outcome.error)}", icon=":material/broken_image:"
+                t("image.unreadable", name=md_escape(f.name), reason=md_escape(outcome.error)),
+                icon=":material/broken_image:",
             )
             return
     chosen = [
         _pick(o.analysis.poses if o.analysis else (), label, f"compare-person-{n}")
-        for n, (o, label) in enumerate(zip(outcomes, ("reference photo", "photo to compare"), strict=True))
+        for n, (o, label) in enumerate(zip(outcomes, (t("compare.the_reference"), t("compare.the_other")), strict=True))
     ]
     ref_pose, other_pose = chosen
     if ref_pose is None or other_pose is None:
@@ -122,7 +124,7 @@ def photos_ui(settings: PoseSettings, style: DrawStyle) -> None:
     try:
         comparison = compare_poses(ref_pose, other_pose)
     except ComparisonError as exc:
-        st.error(f"These two cannot be compared: {md_escape(str(exc))}.", icon=":material/error:")
+        st.error(t("compare.cannot", reason=md_escape(str(exc))), icon=":material/error:")
         return
     _score_ui(comparison.score, of_pairs=False)
     picture, view3d = st.columns(2, gap="medium")
@@ -135,14 +137,14 @@ def photos_ui(settings: PoseSettings, style: DrawStyle) -> None:
     picture.image(
         drawn,
         width="stretch",
-        caption="Blue: the reference. Orange: the other pose, turned and scaled onto it (never mirrored).",
+        caption=t("compare.overlay_caption"),
     )
     with view3d:
         st.plotly_chart(
             skeletons_3d(
                 [
-                    ("Reference", comparison.reference_world, REFERENCE_COLOR),
-                    ("Other, aligned", comparison.other_world_aligned, OTHER_COLOR),
+                    (t("compare.reference"), comparison.reference_world, REFERENCE_COLOR),
+                    (t("compare.other_aligned"), comparison.other_world_aligned, OTHER_COLOR),
                 ],
                 [ref_pose.visibility, other_pose.visibility],
                 height=420,
@@ -150,12 +152,12 @@ def photos_ui(settings: PoseSettings, style: DrawStyle) -> None:
             key="compare-3d",
             config={"displaylogo": False},
         )
-        st.caption("3D, in torso lengths (drag to rotate).")
+        st.caption(t("compare.three_d"))
     _joints_ui(comparison.joints)
     doc = {"kind": "photos", "reference": reference.name, "other": other.name, **comparison.as_dict()}
     downloads_ui(
         Download(
-            "Comparison (JSON)",
+            t("download.compare_json"),
             lambda: json.dumps(doc, indent=1),
             "compare.json",
             "application/json",
@@ -163,7 +165,7 @@ def photos_ui(settings: PoseSettings, style: DrawStyle) -> None:
             "dl-compare-json",
         ),
         Download(
-            "Joints (CSV)",
+            t("download.joints_csv"),
             lambda: table_csv(joints_table(comparison.joints)),
             "compare.joints.csv",
             "text/csv",
@@ -183,14 +185,12 @@ def _video_series(
     if render is None:
         progress, done, say = progress_ui()
         try:
-            with state.video_slot(
-                waiting=lambda: say("Another video is being analysed on this server; yours is next...")
-            ):
+            with state.video_slot(waiting=lambda: say(t("video.waiting"))):
                 render = job.render(data, smoothing, style, video=False, progress=progress)
         except VideoLoadError as exc:
             done()
             st.error(
-                f"**{md_escape(upload.name)}** could not be analysed: {md_escape(str(exc))}",
+                t("video.unreadable", name=md_escape(upload.name), reason=md_escape(str(exc))),
                 icon=":material/broken_image:",
             )
             return None
@@ -214,19 +214,19 @@ def _preview(job: VideoJob, series: PoseSeries, t: int, style: DrawStyle) -> np.
 def videos_ui(settings: PoseSettings) -> None:
     types = [ext.lstrip(".") for ext in VIDEO_EXTENSIONS]
     left, right = st.columns(2)
-    reference = left.file_uploader("Reference video (the teacher)", type=types, key=f"{state.COMPARE_REFERENCE}-video")
-    other = right.file_uploader("Video to compare (the student)", type=types, key=f"{state.COMPARE_OTHER}-video")
+    reference = left.file_uploader(t("compare.reference_video"), type=types, key=f"{state.COMPARE_REFERENCE}-video")
+    other = right.file_uploader(t("compare.other_video"), type=types, key=f"{state.COMPARE_OTHER}-video")
     window_s = st.slider(
-        "Time window (s)",
+        t("compare.window"),
         0.5,
         10.0,
         3.0,
         0.5,
         key="compare-window",
-        help="How far in time the alignment may stray from a steady pace: wider follows bigger changes of tempo.",
+        help=t("compare.window_help"),
     )
     if reference is None or other is None:
-        st.info("Drop a reference video and a video to compare with it.", icon=":material/compare:")
+        st.info(t("compare.empty_videos"), icon=":material/compare:")
         return
     analysed = [_video_series(f, settings) for f in (reference, other)]
     if analysed[0] is None or analysed[1] is None:
@@ -238,21 +238,22 @@ def videos_ui(settings: PoseSettings) -> None:
             ref_series, other_series, window_s=window_s, reference_repetitions=reps
         )
     except ComparisonError as exc:
-        st.error(f"These two cannot be compared: {md_escape(str(exc))}.", icon=":material/error:")
+        st.error(t("compare.cannot", reason=md_escape(str(exc))), icon=":material/error:")
         return
     _score_ui(result.score, of_pairs=True)
-    st.caption(
-        "The clips are aligned in time by dynamic time warping on their joint angles, so each moment of the "
-        "reference meets the same moment of the other, even at another pace."
+    st.caption(t("compare.dtw"))
+    st.markdown(t("compare.side_by_side"))
+    row = (
+        st.slider(t("compare.reference_frame"), 0, len(ref_series) - 1, 0, key=state.COMPARE_FRAME)
+        if len(ref_series) > 1
+        else 0
     )
-    st.markdown("**Side by side, in step** (left: reference; right: the matched frame of the other)")
-    t = st.slider("Reference frame", 0, len(ref_series) - 1, 0, key=state.COMPARE_FRAME) if len(ref_series) > 1 else 0
-    u = result.other_frame_for(t)
+    u = result.other_frame_for(row)
     st.image(
         side_by_side(
-            _preview(ref_job, ref_series, t, REFERENCE_STYLE), _preview(other_job, other_series, u, OTHER_STYLE)
+            _preview(ref_job, ref_series, row, REFERENCE_STYLE), _preview(other_job, other_series, u, OTHER_STYLE)
         ),
-        caption=f"Reference at {ref_series.time_s[t]:.2f} s · other at {other_series.time_s[u]:.2f} s",
+        caption=t("compare.frame_caption", ref=f"{ref_series.time_s[row]:.2f}", other=f"{other_series.time_s[u]:.2f}"),
         width="stretch",
     )
     key = (reference.file_id, other.file_id, window_s)
@@ -260,10 +261,10 @@ def videos_ui(settings: PoseSettings) -> None:
     if kept is not None and kept[0] == key:
         st.video(kept[1], format="video/mp4")
     elif st.button(
-        "Make a side-by-side video", icon=":material/movie:", key="compare-make-video", on_click=_request, args=(MAKE,)
+        t("compare.make_video"), icon=":material/movie:", key="compare-make-video", on_click=_request, args=(MAKE,)
     ) | st.session_state.pop(MAKE, False):
         fps = ref_series.time_s.size / max(float(ref_series.time_s[-1] - ref_series.time_s[0]), 1e-9)
-        with st.spinner("Drawing both clips in step..."):
+        with st.spinner(t("compare.drawing")):
             mp4 = side_by_side_video(
                 (
                     (
@@ -276,21 +277,19 @@ def videos_ui(settings: PoseSettings) -> None:
             )
         st.session_state[state.COMPARE_SYNC_VIDEO] = (key, mp4)
         st.video(mp4, format="video/mp4")
-    score_format = st.column_config.NumberColumn(format="%.0f")
-    seconds = st.column_config.NumberColumn(format="%.1f")
     columns = st.columns(2)
     for column, (spans, first, title) in zip(
         columns,
         (
-            (result.segments, "Segment", "Per segment of the reference"),
-            (result.repetitions, "Repetition", "Per repetition of the reference"),
+            (result.segments, t("compare.segment"), t("compare.per_segment")),
+            (result.repetitions, t("compare.repetition"), t("compare.per_repetition")),
         ),
         strict=True,
     ):
         with column:
             st.markdown(f"**{title}**")
             if not spans:
-                st.caption(f"No repetitions found in the reference ({reps.note}).")
+                st.caption(t("compare.no_reps", note=reps.note))
                 continue
             table = _spans_frame(spans, first)
             st.dataframe(
@@ -298,13 +297,17 @@ def videos_ui(settings: PoseSettings) -> None:
                 hide_index=True,
                 width="stretch",
                 height=ROW_PX * (len(table) + 1) + 3,
-                column_config={"Score": score_format, "From (s)": seconds, "To (s)": seconds},
+                column_config={
+                    "Score": st.column_config.NumberColumn(t("compare.score_col"), format="%.0f"),
+                    "From (s)": st.column_config.NumberColumn(t("compare.from_s"), format="%.1f"),
+                    "To (s)": st.column_config.NumberColumn(t("compare.to_s"), format="%.1f"),
+                },
             )
     _joints_ui(result.joints)
     doc = {"kind": "videos", "reference": reference.name, "other": other.name, **result.as_dict()}
     downloads_ui(
         Download(
-            "Comparison (JSON)",
+            t("download.compare_json"),
             lambda: json.dumps(doc, separators=(",", ":")),
             "compare.json",
             "application/json",
@@ -315,7 +318,13 @@ def videos_ui(settings: PoseSettings) -> None:
 
 
 def compare_page_ui(settings: PoseSettings, style: DrawStyle) -> None:
-    mode = st.segmented_control("Compare", ["Two photos", "Two videos"], default="Two photos", key=state.COMPARE_MODE)
+    mode = st.segmented_control(
+        t("compare.mode"),
+        ["Two photos", "Two videos"],
+        default="Two photos",
+        key=state.COMPARE_MODE,
+        format_func={"Two photos": t("compare.two_photos"), "Two videos": t("compare.two_videos")}.__getitem__,
+    )
     if mode == "Two videos":
         videos_ui(settings)
     else:

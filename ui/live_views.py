@@ -18,7 +18,7 @@ import av
 import streamlit as st
 from streamlit_webrtc import VideoProcessorBase, WebRtcMode, webrtc_streamer
 
-from pose_core.angles import HEADLINE_ANGLES, SPEC_BY_NAME
+from pose_core.angles import HEADLINE_ANGLES
 from pose_core.errors import PoseLabError
 from pose_core.export import series_table, table_csv
 from pose_core.images import encode_jpeg, encode_png, fit_within
@@ -37,6 +37,7 @@ from pose_core.live import (
 )
 from pose_core.types import ImageAnalysis, left_to_right
 from ui import state
+from ui.i18n import angle_label, posture_label, t
 from ui.views import Download, downloads_ui, image_result_ui
 from ui.widgets import InputImage
 
@@ -86,23 +87,17 @@ def ice_config_ui() -> IceConfig:
     try:
         return ice_config(_secrets(), os.environ)
     except PoseLabError as exc:
-        st.warning(f"The TURN settings are incomplete and were ignored: {exc}.", icon=":material/settings:")
+        st.warning(t("live.turn_ignored", reason=exc), icon=":material/settings:")
         return IceConfig()
 
 
 def live_controls_ui() -> tuple[bool, float]:
     """Sidebar settings that only the live view has: mirror, and how long a recording keeps."""
     with st.sidebar:
-        st.subheader("Live")
-        mirror = st.toggle(
-            "Mirror view",
-            value=True,
-            key=state.LIVE_MIRROR,
-            help="Show the picture as a mirror does, which is easier to move in front of. "
-            "Left and right in the angles still mean the person's own.",
-        )
+        st.subheader(t("live.settings"))
+        mirror = st.toggle(t("live.mirror"), value=True, key=state.LIVE_MIRROR, help=t("live.mirror_help"))
         seconds = st.slider(
-            "Recording keeps the last",
+            t("live.keeps"),
             5,
             int(MAX_RECORD_SECONDS),
             int(DEFAULT_RECORD_SECONDS),
@@ -123,7 +118,7 @@ def live_stream_ui(options: LiveOptions, ice: IceConfig) -> Any:
         video_processor_factory=lambda: PoseVideoProcessor(options),
         async_processing=True,
         video_html_attrs={"autoPlay": True, "controls": False, "muted": True, "style": {"width": "100%"}},
-        translations={"start": "Start the camera", "stop": "Stop"},
+        translations={"start": t("live.start"), "stop": t("live.stop")},
     )
     processor = ctx.video_processor
     if processor is not None and processor.pipeline.options != options:  # a sidebar change: from the next frame
@@ -171,47 +166,43 @@ def readouts_ui(stats: LiveStats | None, threshold: float, running: bool = True)
         shown = reading is not None and not math.isnan(reading.degrees_2d) and reading.confidence >= threshold
         cells.append(
             _big_number(
-                SPEC_BY_NAME[name].label,
+                angle_label(name),
                 f"{reading.degrees_2d:.0f}°" if shown and reading else "–",
-                "" if shown or reading is None else "not visible enough",
+                "" if shown or reading is None else t("live.not_visible"),
             )
         )
     left, right = st.columns(2)
     left.markdown("".join(cells[0::2]), unsafe_allow_html=True)  # left side of the body in one column
     right.markdown("".join(cells[1::2]), unsafe_allow_html=True)
     if stats is None or stats.frames_done == 0:
-        st.caption("Waiting for the camera..." if running else "Press **Start the camera** to see the numbers move.")
+        st.caption(t("live.waiting") if running else t("live.press_start"))
         return
     latency = "–" if math.isnan(stats.latency_ms) else f"{stats.latency_ms:.0f} ms"
     people = (
-        "nobody found"
+        t("live.nobody")
         if stats.people == 0
-        else ("1 person found" if stats.people == 1 else f"{stats.people} people found")
+        else (t("live.one_person") if stats.people == 1 else t("live.people", n=stats.people))
     )
-    st.markdown(
-        f"**{stats.fps:.1f} fps** · **{latency}** per frame · **{people}**",
-        help="Frames per second shown with a skeleton, and the time each takes (model, smoothing, drawing). "
-        "Frames that arrive while one is being processed are skipped, so the picture stays current.",
-    )
-    st.caption(f"{stats.frames_done} frames processed, {stats.frames_dropped} skipped to keep up")
+    st.markdown(t("live.speed", fps=f"{stats.fps:.1f}", latency=latency, people=people), help=t("live.speed_help"))
+    st.caption(t("live.frames", done=stats.frames_done, dropped=stats.frames_dropped))
     if stats.recording:
-        st.caption(f":red[●] Recording: {stats.recorded_s:.0f} s kept")
+        st.caption(t("live.recording", s=f"{stats.recorded_s:.0f}"))
     if stats.error:
-        st.error(f"No skeleton: {stats.error}", icon=":material/error:")
+        st.error(t("live.no_skeleton", reason=stats.error), icon=":material/error:")
 
 
 def coaching_ui(coaching: LiveCoaching | None) -> None:
     """Person 1's repetition count (over the last COACHING_WINDOW_S) and posture, large."""
     with st.container(border=True):
         if coaching is None:
-            st.markdown(_big_number("Repetitions", "–") + _big_number("Posture", "–"), unsafe_allow_html=True)
+            st.markdown(_big_number(t("reps.title"), "–") + _big_number(t("live.posture"), "–"), unsafe_allow_html=True)
             return
         reps, posture = coaching.repetitions, coaching.posture
-        counted = f"of {SPEC_BY_NAME[reps.angle].label.lower()}" if reps.angle and reps.count else (reps.note or "")
-        label = posture.label if posture is not None else "nobody seen"
+        counted = angle_label(reps.angle) if reps.angle and reps.count else (reps.note or "")
+        label = posture_label(posture.label) if posture is not None else t("live.nobody_seen")
         st.markdown(
-            _big_number(f"Repetitions (last {COACHING_WINDOW_S:.0f} s)", str(reps.count), counted)
-            + _big_number("Posture", label, posture.reason if posture is not None else ""),
+            _big_number(t("live.reps_last", s=f"{COACHING_WINDOW_S:.0f}"), str(reps.count), counted)
+            + _big_number(t("live.posture"), label, posture.reason if posture is not None else ""),
             unsafe_allow_html=True,
         )
 
@@ -252,12 +243,7 @@ def _connection_watch(ctx: Any, stats: LiveStats | None) -> None:
 def no_connection_ui() -> None:
     """What to do when the live video cannot connect."""
     if st.session_state.get(state.LIVE_NO_CONNECTION):
-        st.error(
-            "The live video could not connect to this server. Your browser and the server could not find a "
-            "network path to each other: this happens behind strict firewalls and on hosted servers, which need "
-            "a TURN relay server (see the README, *Live camera*). Take a snapshot below instead.",
-            icon=":material/videocam_off:",
-        )
+        st.error(t("live.no_connection"), icon=":material/videocam_off:")
 
 
 def freeze_ui() -> None:
@@ -265,16 +251,15 @@ def freeze_ui() -> None:
     pipeline = current_pipeline()
     running = pipeline is not None and not pipeline.closed
     if st.button(
-        "Freeze this moment",
+        t("live.freeze"),
         icon=":material/photo_camera:",
         key=state.LIVE_FREEZE,
         disabled=not running,
-        help="Take the current frame and its skeleton into a full analysis below: every angle, the 3D view, "
-        "the landmark table and downloads.",
+        help=t("live.freeze_help"),
     ):
         frozen = pipeline.freeze() if pipeline is not None else None
         if frozen is None:
-            st.toast("No frame yet: wait for the picture to appear.")
+            st.toast(t("live.no_frame"))
         else:
             st.session_state[state.LIVE_FROZEN] = frozen_outcome(frozen)
 
@@ -296,8 +281,8 @@ def frozen_result_ui(style: Any) -> None:
     if kept is None:
         return
     item, outcome = kept
-    st.subheader("Frozen frame")
-    st.caption("As the camera sent it (not mirrored), with the smoothed landmarks shown live at that moment.")
+    st.subheader(t("live.frozen"))
+    st.caption(t("live.frozen_caption"))
     image_result_ui(item, outcome, style)
 
 
@@ -305,9 +290,9 @@ def record_ui() -> None:
     """The record switch: while on, the pipeline keeps the last seconds of landmarks."""
     pipeline = current_pipeline()
     recording = st.toggle(
-        "Record landmarks",
+        t("live.record"),
         key=state.LIVE_RECORD,
-        help="Keeps the landmarks of the last seconds (set in the sidebar) for download as CSV or JSON.",
+        help=t("live.record_help"),
     )
     if pipeline is None:
         return
@@ -332,9 +317,9 @@ def recording_downloads_ui() -> None:
         return live_json(pipeline.recording() or kept)
 
     downloads_ui(
-        Download("Recording (CSV)", csv, "live.landmarks.csv", "text/csv", ":material/table:", "dl-live-csv"),
+        Download(t("download.recording_csv"), csv, "live.landmarks.csv", "text/csv", ":material/table:", "dl-live-csv"),
         Download(
-            "Recording (JSON)",
+            t("download.recording_json"),
             json_text,
             "live.poses.json",
             "application/json",
@@ -347,17 +332,17 @@ def recording_downloads_ui() -> None:
 def snapshot_ui(style: Any, settings: Any) -> None:
     """The camera snapshot of the image page, for when live video cannot connect."""
     failed = bool(st.session_state.get(state.LIVE_NO_CONNECTION))
-    with st.expander("No live picture? Take a snapshot instead", expanded=failed, icon=":material/photo_camera:"):
-        shot = st.camera_input("Take a snapshot", key=state.LIVE_SNAPSHOT)
+    with st.expander(t("live.snapshot_title"), expanded=failed, icon=":material/photo_camera:"):
+        shot = st.camera_input(t("inputs.snapshot"), key=state.LIVE_SNAPSHOT)
         if shot is None:
-            st.caption("A single photo from your camera, analysed like a photo on the Image analysis page.")
+            st.caption(t("live.snapshot_caption"))
             return
         data = shot.getvalue()
         item = InputImage("camera_snapshot.jpg", data, state.upload_digest(shot.file_id, data))
         try:
             outcome = state.analyze_bytes(item.data, settings, item.digest)
         except PoseLabError as exc:
-            st.error(f"The pose model could not be loaded: {exc}", icon=":material/error:")
+            st.error(t("model.load_failed", reason=exc), icon=":material/error:")
             return
         state.hold_for_session([outcome])
         image_result_ui(item, outcome, style)

