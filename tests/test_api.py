@@ -258,16 +258,6 @@ def test_a_burst_beyond_the_queue_gets_429_with_retry_after(server, photos):
     assert again.status_code == 200
 
 
-def test_the_servers_limits_are_the_apps():
-    from ui import state
-
-    limits = ServerLimits()
-    assert limits.decode_pixels == state.APP_DECODE_PIXELS
-    assert limits.max_images == state.MAX_BATCH_FILES
-    assert limits.max_batch_pixels == state.MAX_BATCH_PIXELS
-    assert limits.video == state.APP_VIDEO_LIMITS
-
-
 def test_an_open_server_needs_no_key():
     open_server = Server("--workers", "1", env={"POSELAB_API_KEY": ""})
     try:

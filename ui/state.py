@@ -19,10 +19,10 @@ from pose_core.analysis import analyze_image
 from pose_core.errors import ImageLoadError
 from pose_core.images import decode_preview, encode_jpeg, fit_within
 from pose_core.inference import PoseEstimator
+from pose_core.limits import SERVER_LIMITS
 from pose_core.models import ResolvedModel
 from pose_core.types import ImageAnalysis, PoseSettings
 from pose_core.video import VideoJob
-from pose_core.video_io import VideoLimits
 from ui.cache import BytesBoundedCache
 
 # Widget keys (tests find widgets by these).
@@ -95,11 +95,10 @@ class Outcome:
 # photos (+0.3 MB a photo at 48 MB). What a session is looking at is also held by the
 # session itself (SESSION_RESULTS), so eviction never makes a slider re-run the model.
 IMAGE_CACHE_BYTES = 12 * 2**20
-# Photos are decoded at no more than this (a 48 MP photo as 12 MP): landmarks are
-# fractions of the picture, and the model crops each person to 256 px anyway.
-APP_DECODE_PIXELS = 12_500_000
-MAX_BATCH_FILES = 20
-MAX_BATCH_PIXELS = 250_000_000  # full-size pixels in one batch: e.g. twenty 12 MP photos
+# What one shared server accepts (pose_core/limits.py; the HTTP API reads the same).
+APP_DECODE_PIXELS = SERVER_LIMITS.decode_pixels
+MAX_BATCH_FILES = SERVER_LIMITS.max_images
+MAX_BATCH_PIXELS = SERVER_LIMITS.max_batch_pixels
 
 
 @st.cache_resource
@@ -153,9 +152,8 @@ CHART_ANGLES = "chart_angles"
 CHART_DIMENSION = "chart_dimension"
 UPLOAD_DIGESTS = "upload_digests"  # session state: uploaded file id -> sha256 of its bytes
 
-# What one shared server accepts (the command line has no limits). The upload cap in
-# .streamlit/config.toml (server.maxUploadSize) matches max_bytes.
-APP_VIDEO_LIMITS = VideoLimits(max_bytes=100 * 1024 * 1024, max_duration_s=60.0, max_side_px=1920)
+# The upload cap in .streamlit/config.toml (server.maxUploadSize) matches its max_bytes.
+APP_VIDEO_LIMITS = SERVER_LIMITS.video
 PREVIEW_SIDE = 384  # px; a minute at 30 fps keeps ~25 MB of previews for the frame slider
 
 
