@@ -188,19 +188,21 @@ def test_the_camera_shows_her_skeleton_live_with_fps_and_a_person_found(
             page.get_by_text("Frozen frame", exact=True).wait_for(timeout=30_000)
             page.wait_for_selector("[data-testid='stPlotlyChart']", timeout=30_000)  # the 3D skeleton
 
-            # Record two seconds, then download them.
+            # Record two seconds, stop the camera, then download them: the recording
+            # outlives the stream, and a stopped page is not being refreshed (a download
+            # clicked while the readouts refresh every 0.4 s can be lost under load).
             page.get_by_text("Record landmarks").click()
             page.wait_for_timeout(2500)
+            page.screenshot(path=str(tmp_path / "live-frozen.png"), full_page=True)
+            stream.get_by_role("button", name="Stop").click()
+            page.get_by_text("Press Start the camera", exact=False).wait_for(timeout=30_000)
+            page.wait_for_timeout(1000)
             csv_button = page.get_by_role("button", name="Recording (CSV)")
-            csv_button.wait_for(timeout=60_000)  # appears on the readouts' next refresh; slow under load
+            csv_button.wait_for(timeout=60_000)
             with page.expect_download(timeout=60_000) as download_info:
                 csv_button.click()
             lines = Path(download_info.value.path()).read_text().splitlines()
             assert lines[0].startswith("source,frame,time_s,person,index,name")
             assert len(lines) > 1 + 33 * 5, "a few frames of 33 landmarks"
-            page.screenshot(path=str(tmp_path / "live-frozen.png"), full_page=True)
-
-            stream.get_by_role("button", name="Stop").click()
-            page.get_by_text("Press Start the camera", exact=False).wait_for(timeout=30_000)
         finally:
             browser.close()
