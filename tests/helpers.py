@@ -6,8 +6,15 @@ Test files import from here, never from each other; fixtures live in ``conftest.
 
 from __future__ import annotations
 
+import contextlib
 import io
-from collections.abc import Mapping
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import av
@@ -209,3 +216,58 @@ def body_pose(
     centre = np.array(image_size, float) / 2
     px = {name: tuple(centre + world[index_of(name), :2] * px_per_m) for name in joints}
     return make_pose(px, image_size, world=world)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- the app in a browser
+
+# Headless Chromium on a closed network: without the background-networking flags it keeps
+# trying to reach Google's services.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def running_app(log_path: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """``streamlit run streamlit_app.py`` on a free local port, until the block ends;
+    yields its URL once its health check answers (its output goes to ``log_path``)."""
+    port = free_port()
+    env = {
+        **(env if env is not None else os.environ),
+        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+        "STREAMLIT_SERVER_HEADLESS": "true",
+    }
+    command = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port)]
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            [*command, "--server.address", "127.0.0.1"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 90
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                        if response.read() == b"ok":
+                            break
+                except OSError:
+                    if server.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(f"streamlit did not start; see {log_path}") from None
+                    time.sleep(0.5)
+            yield url
+        finally:
+            server.terminate()
+            server.wait(timeout=30)

@@ -16,11 +16,8 @@ import ctypes
 import io
 import os
 import re
-import socket
 import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,7 +27,7 @@ import pytest
 from PIL import Image
 
 from pose_core.drawing import DrawStyle
-from tests.helpers import FPS, REPO, stage
+from tests.helpers import CHROMIUM_ARGS, FPS, running_app, stage
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [
@@ -39,15 +36,8 @@ pytestmark = [
 ]
 playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 CLONE_NEWNET = 0x40000000
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
+LIVE_CHROMIUM_ARGS = [
+    *CHROMIUM_ARGS,
     "--use-fake-device-for-media-stream",
     "--use-fake-ui-for-media-stream",
     "--allow-loopback-in-peer-connection",
@@ -95,40 +85,11 @@ def private_network() -> Iterator[None]:
         os.close(home)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def live_app(private_network, tmp_path_factory) -> Iterator[str]:
-    port = _free_port()
-    log_path = tmp_path_factory.mktemp("live-streamlit") / "server.log"
-    env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", "STREAMLIT_SERVER_HEADLESS": "true"}
-    for name in ("POSELAB_TURN_URLS", "POSELAB_STUN_URLS"):
-        env.pop(name, None)
-    command = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port)]
-    with log_path.open("w") as log:
-        server = subprocess.Popen(
-            command + ["--server.address", "127.0.0.1"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 90
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                        if response.read() == b"ok":
-                            break
-                except OSError:
-                    if server.poll() is not None or time.monotonic() > deadline:
-                        pytest.fail(f"streamlit did not start; see {log_path}")
-                    time.sleep(0.5)
-            yield url
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+    env = {k: v for k, v in os.environ.items() if k not in ("POSELAB_TURN_URLS", "POSELAB_STUN_URLS")}
+    with running_app(tmp_path_factory.mktemp("live-streamlit") / "server.log", env) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +111,8 @@ def test_the_camera_shows_her_skeleton_live_with_fps_and_a_person_found(
 ):
     with playwright_api.sync_playwright() as pw:
         browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={camera_file}"]
+            executable_path=str(CHROMIUM),
+            args=[*LIVE_CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={camera_file}"],
         )
         try:
             page = browser.new_page(viewport={"width": width, "height": 1000}, accept_downloads=True)
