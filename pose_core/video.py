@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
-import pandas as pd
 
 from pose_core.analysis import EstimatorFor, EstimatorPool
 from pose_core.angles import pose_angles
@@ -29,7 +28,7 @@ from pose_core.errors import VideoLoadError
 from pose_core.images import encode_jpeg, fit_within
 from pose_core.inference import VideoPoseEstimator
 from pose_core.models import ResolvedModel
-from pose_core.motion import angle_series
+from pose_core.motion import AngleSeries, clean_angles
 from pose_core.series import PACKED_FILTERED, IdentityTracker, PoseSeries, pack_row, unpack_row
 from pose_core.smoothing import Smoothing, StreamingSmoother
 from pose_core.tracking import CrowdTracker
@@ -203,7 +202,6 @@ class VideoRender:
     smoothing: Smoothing
     style: DrawStyle
     series: PoseSeries  # the smoothed landmarks
-    angles: pd.DataFrame  # angle_series(series)
     mp4: bytes | None  # the annotated video, when asked for
 
 
@@ -232,19 +230,25 @@ class VideoJob:
         self.stride, self.limits, self.preview_side = stride, limits, preview_side
         self.analysis: VideoAnalysis | None = None
         self.previews: tuple[bytes, ...] = ()  # one JPEG per analysed frame (long side <= preview_side)
-        self._raw_angles: pd.DataFrame | None = None
+        self._cleaned: OrderedDict[tuple[Smoothing, float], AngleSeries] = OrderedDict()
         self._renders: OrderedDict[tuple[Smoothing, DrawStyle, bool], VideoRender] = OrderedDict()
         self._max_renders = max_renders
         self._lock = threading.Lock()
 
-    @property
-    def raw_angles(self) -> pd.DataFrame:
-        """angle_series of the unsmoothed landmarks (charts show them faintly)."""
+    def cleaned_angles(self, smoothing: Smoothing, min_confidence: float) -> AngleSeries:
+        """:func:`pose_core.motion.clean_angles` of the raw landmarks, kept per
+        (smoothing, confidence threshold) like the renders: charts, repetitions and range of
+        motion read it on every rerun (a minute of one person: ~40 ms to compute)."""
         if self.analysis is None:
             raise RuntimeError("render the job first: nothing has been analysed yet")
-        if self._raw_angles is None:
-            self._raw_angles = angle_series(self.analysis.raw)
-        return self._raw_angles
+        key = (smoothing, round(min_confidence, 3))
+        with self._lock:
+            if (kept := self._cleaned.get(key)) is None:
+                kept = self._cleaned[key] = clean_angles(self.analysis.raw, smoothing, min_confidence=min_confidence)
+                while len(self._cleaned) > 2 * self._max_renders:
+                    self._cleaned.popitem(last=False)
+            self._cleaned.move_to_end(key)
+            return kept
 
     def kept(
         self, smoothing: Smoothing | None = None, style: DrawStyle | None = None, *, video: bool = True
@@ -280,7 +284,7 @@ class VideoJob:
                 info = self.analysis.info
                 render_video(source, series, buffer, style, fps=info.fps, stride=self.stride, progress=progress)
                 mp4 = buffer.getvalue()
-            rendered = VideoRender(smoothing, style, series, angle_series(series), mp4)
+            rendered = VideoRender(smoothing, style, series, mp4)
             self._renders[key] = rendered
             while len(self._renders) > self._max_renders:
                 self._renders.popitem(last=False)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
-import threading
 import time
-import weakref
 from collections.abc import Callable
 
 import numpy as np
@@ -18,11 +16,10 @@ from pose_core.angles import ANGLE_SPECS, HEADLINE_ANGLES
 from pose_core.drawing import DrawStyle, draw_overlay
 from pose_core.export import safe_stem, series_table, table_csv, video_json
 from pose_core.images import decode_preview
-from pose_core.motion import MIN_SUSTAINED_S, ROM_HEADERS, AngleSeries, clean_angles, range_of_motion
+from pose_core.motion import MIN_SUSTAINED_S, ROM_HEADERS, AngleSeries, range_of_motion
 from pose_core.plots import angles_over_time
 from pose_core.repetitions import Repetitions, RepetitionSettings, count_repetitions, pick_angle
 from pose_core.series import PoseSeries
-from pose_core.smoothing import Smoothing
 from pose_core.video import VideoJob, VideoRender
 from ui import state
 from ui.i18n import angle_label, t
@@ -115,23 +112,6 @@ def _person_picker_ui(series: PoseSeries) -> int:
 
 # Cleaned angles per (smoothing, threshold), kept with the job that owns the raw series
 # (shared by every session looking at it) so a slider move recomputes nothing.
-_CLEANED: weakref.WeakKeyDictionary[VideoJob, dict[tuple[Smoothing, float], AngleSeries]] = weakref.WeakKeyDictionary()
-_CLEANED_LOCK = threading.Lock()
-
-
-def cleaned_angles(job: VideoJob, smoothing: Smoothing, threshold: float) -> AngleSeries:
-    """:func:`clean_angles` of the job's raw series (a minute of one person: ~40 ms)."""
-    assert job.analysis is not None
-    key = (smoothing, round(threshold, 3))
-    with _CLEANED_LOCK:
-        kept = _CLEANED.setdefault(job, {})
-        if key not in kept:
-            if len(kept) >= 4:
-                kept.pop(next(iter(kept)))
-            kept[key] = clean_angles(job.analysis.raw, smoothing, min_confidence=threshold)
-        return kept[key]
-
-
 def _jump_to_clicked(chart_key: str) -> None:
     """A click on a chart moves the frame slider to the clicked reading's frame."""
     points = (st.session_state.get(chart_key) or {}).get("selection", {}).get("points", [])
@@ -415,7 +395,7 @@ def video_result_ui(name: str, job: VideoJob, render: VideoRender, style: DrawSt
             icon=":material/person_off:",
         )
         return
-    angles = cleaned_angles(job, render.smoothing, style.visibility_threshold)
+    angles = job.cleaned_angles(render.smoothing, style.visibility_threshold)
     person = _person_picker_ui(series)
     st.subheader(t("chart.title"))
     row = 0
