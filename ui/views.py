@@ -309,7 +309,7 @@ def image_result_ui(
         ),
         Download(
             t("download.landmarks_csv"),
-            lambda: to_csv([record]),  # built when clicked, not on every rerun
+            to_csv([record]),
             f"{stem}.landmarks.csv",
             "text/csv",
             ":material/table:",
@@ -317,7 +317,7 @@ def image_result_ui(
         ),
         Download(
             t("download.everything_json"),
-            lambda: to_json([record], outcome.settings, outcome.model),
+            to_json([record], outcome.settings, outcome.model),
             f"{stem}.poses.json",
             "application/json",
             ":material/data_object:",
