@@ -46,6 +46,38 @@ def test_low_visibility_parts_are_faded_not_hidden(grey):
     assert out[150, 50].tolist() == pytest.approx(faded((230, 30, 30)), abs=1)  # the elbow joint
 
 
+def test_fading_changes_no_pixel_but_those_of_the_faded_parts():
+    """The faded parts are blended over a box round them in one go: every pixel of the
+    box they do not cover comes out exactly as it went in, on any background."""
+    noise = np.random.default_rng(0).integers(0, 256, (200, 200, 3), np.uint8)
+    pose = _pose(visibility=0.2)
+    covered = (draw_overlay(noise, [pose], DrawStyle(faded_opacity=1.0)) != noise).any(axis=2)
+    faded = draw_overlay(noise, [pose], DrawStyle(faded_opacity=0.3))
+    assert covered.sum() > 500
+    assert np.array_equal(faded[~covered], noise[~covered])
+    assert (faded[covered] != noise[covered]).any(axis=1).mean() > 0.9
+    assert np.array_equal(draw_overlay(noise, [pose], DrawStyle(faded_opacity=0.0)), noise)  # fully faded: gone
+
+
+def test_an_overlay_can_be_drawn_into_a_given_array_even_the_image_itself(grey):
+    """``out`` (e.g. a video frame's own memory, whose rows may be padded) gets the very
+    picture a copy would have: here with faded parts, a mask tint and an angle arc."""
+    pose = _pose(visibility=0.2)
+    style = DrawStyle(show_mask=True, show_angles=True, angle_names=("left_elbow",), visibility_threshold=0.1)
+    angles = [compute_angles(pose.landmarks_px, pose.world_landmarks, pose.visibility)]
+    expected = draw_overlay(grey, [pose], style, angles)
+    padded = np.zeros((200, 256, 3), np.uint8)
+    out = padded[:, :200]  # rows 256 px apart, as in a frame whose lines are padded
+    assert draw_overlay(grey, [pose], style, angles, out=out) is out
+    assert np.array_equal(out, expected) and not padded[:, 200:].any()
+    assert grey[150, 50].tolist() == [100, 100, 100], "the input is not modified"
+    in_place = grey.copy()
+    draw_overlay(in_place, [pose], style, angles, out=in_place)
+    assert np.array_equal(in_place, expected)
+    with pytest.raises(ValueError, match="out must be"):
+        draw_overlay(grey, [pose], style, angles, out=np.zeros((100, 200, 3), np.uint8))
+
+
 def test_style_colours_and_mask_tint(grey):
     style = DrawStyle(
         joint_color=(0, 255, 0),

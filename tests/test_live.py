@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pose_core.angles import ANGLE_SPECS, HEADLINE_ANGLES, SPEC_BY_NAME, compute_angles
 from pose_core.drawing import DrawStyle
 from pose_core.errors import PoseLabError
 from pose_core.export import LANDMARK_COLUMNS, series_table, table_csv
@@ -17,6 +18,7 @@ from pose_core.inference import _LIVE_ESTIMATORS, VideoPoseEstimator
 from pose_core.live import (
     LiveOptions,
     LivePipeline,
+    _angles,
     ice_config,
     live_json_dict,
     mirrored,
@@ -25,7 +27,7 @@ from pose_core.live import (
 from pose_core.schema import index_of
 from pose_core.smoothing import Smoothing, one_euro
 from pose_core.types import PoseSettings
-from tests.helpers import FPS, stage
+from tests.helpers import FPS, STICK_FIGURE, make_pose, stage
 
 JOINT = np.array(DrawStyle().joint_color)
 
@@ -100,6 +102,57 @@ def test_mirror_view_flips_the_picture_but_not_the_persons_left_and_right(frames
     pose = a.poses[0]
     assert mirrored(pose).landmarks[left_wrist, 0] == pytest.approx(1 - pose.landmarks[left_wrist, 0])
     assert mirrored(pose).world_landmarks is pose.world_landmarks
+
+
+def _same_readings(got, expected) -> None:  # noqa: ANN001 - tuples of AngleReading
+    """The same angles with bit for bit the same numbers (NaN where expected is NaN)."""
+    assert [r.name for r in got] == [r.name for r in expected]
+    numbers = [[(r.degrees_2d, r.degrees_3d, r.confidence) for r in rs] for rs in (got, expected)]
+    np.testing.assert_array_equal(*numbers)
+
+
+def test_the_angles_beside_the_video_are_pose_core_angles_numbers_exactly(frames):
+    with LivePipeline() as pipeline:
+        for t, frame in enumerate(frames[:4]):
+            pose = pipeline.submit(frame, t / FPS).poses[0]
+            specs = tuple(SPEC_BY_NAME[n] for n in HEADLINE_ANGLES)
+            _same_readings(
+                pipeline.stats().angles, compute_angles(pose.landmarks_px, pose.world_landmarks, pose.visibility, specs)
+            )
+
+
+@pytest.mark.parametrize("missing", [(), ("left_wrist",), ("left_hip", "right_ear")])
+def test_the_live_angle_table_gives_every_angle_as_compute_angles_does(missing):
+    """Every kind of angle (joints, the trunk's inclination, the neck's mean points), with
+    missing landmarks and a joint whose two segments have no length (NaN, not a guess)."""
+    points = {name: xy for name, xy in STICK_FIGURE.items() if name not in missing}
+    points["right_elbow"] = points["right_shoulder"]
+    visibility = np.linspace(0.1, 1.0, 33, dtype=np.float32)
+    pose = make_pose(points, visibility=visibility)
+    names = tuple(s.name for s in ANGLE_SPECS)
+    _same_readings(_angles(pose, names), compute_angles(pose.landmarks_px, pose.world_landmarks, pose.visibility))
+    some = (SPEC_BY_NAME["neck"], SPEC_BY_NAME["left_knee"])
+    _same_readings(
+        _angles(pose, ("neck", "left_knee")),
+        compute_angles(pose.landmarks_px, pose.world_landmarks, pose.visibility, some),
+    )
+
+
+def test_the_picture_can_be_drawn_straight_into_the_outgoing_frames_memory(frames):
+    """``out`` (here with padded rows, as a video frame's plane may have) holds exactly the
+    picture the pipeline would otherwise make, mirrored or not."""
+    for mirror in (False, True):
+        _, plain = _run(LiveOptions(mirror=mirror), frames[:3])
+        height, width = frames[0].shape[:2]
+        plane = np.zeros((height, width + 16, 3), np.uint8)
+        out = plane[:, :width]
+        with LivePipeline(LiveOptions(mirror=mirror)) as pipeline:
+            for t, frame in enumerate(frames[:3]):
+                done = pipeline.submit(frame, t / FPS, out=out)
+        assert done is not None and done.overlay is out
+        assert np.array_equal(out, plain[-1].overlay) and not plane[:, width:].any()
+        with pytest.raises(ValueError, match="out must be"):
+            pipeline.submit(frames[0], 1.0, out=np.zeros((2, 2, 3), np.uint8))
 
 
 def test_a_frame_arriving_while_one_is_processed_is_dropped_not_queued(frames):

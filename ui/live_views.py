@@ -12,13 +12,17 @@ import html
 import math
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 import av
+import cv2
+import numpy as np
 import streamlit as st
 from streamlit_webrtc import VideoProcessorBase, WebRtcMode, webrtc_streamer
 
 from pose_core.angles import HEADLINE_ANGLES
+from pose_core.drawing import DrawStyle
 from pose_core.errors import PoseLabError
 from pose_core.export import series_table, table_csv
 from pose_core.images import encode_jpeg, encode_png, fit_within
@@ -35,7 +39,7 @@ from pose_core.live import (
     ice_config,
     live_json,
 )
-from pose_core.types import ImageAnalysis, left_to_right
+from pose_core.types import ImageAnalysis, PoseSettings, left_to_right
 from ui import state
 from ui.i18n import angle_label, posture_label, t
 from ui.views import Download, downloads_ui, image_result_ui
@@ -58,10 +62,12 @@ class PoseVideoProcessor(VideoProcessorBase):
         self.pipeline = LivePipeline(options)
 
     def _picture(self, frame: av.VideoFrame) -> av.VideoFrame:
-        done = self.pipeline.submit(frame.to_ndarray(format="rgb24"))
+        # The picture is drawn straight into the outgoing frame's memory: no copy in between.
+        picture = av.VideoFrame(frame.width, frame.height, "rgb24")
+        done = self.pipeline.submit(frame_rgb(frame), out=frame_pixels(picture))
         if done is None:  # dropped, or the stream is closing
             return frame
-        return av.VideoFrame.from_ndarray(done.overlay, format="rgb24")
+        return picture
 
     def recv(self, frame: av.VideoFrame) -> av.VideoFrame:
         return self._picture(frame)
@@ -73,6 +79,41 @@ class PoseVideoProcessor(VideoProcessorBase):
     def on_ended(self) -> None:
         """The browser stopped, closed the tab or lost the connection: free the landmarker."""
         self.pipeline.close()
+
+
+# AVColorSpace and AVColorRange values of frames in BT.601 limited range, what WebRTC's
+# decoders hand over (unspecified means that too: it is what FFmpeg assumes for them).
+_BT601_SPACES = {2, 5, 6}  # unspecified, BT470BG, SMPTE170M
+_LIMITED_RANGES = {0, 1}  # unspecified, MPEG (limited)
+
+
+def frame_rgb(frame: av.VideoFrame) -> np.ndarray:
+    """A camera frame as an (H, W, 3) uint8 RGB array.
+
+    NOTE: OpenCV converts the decoders' yuv420p (BT.601, limited range) to RGB in under
+    half the time PyAV's swscale takes in the live loop (0.18 against 0.41 ms at 640x480),
+    and at least as faithfully (the two differ by at most 3 levels; OpenCV's rounding is
+    slightly closer to the colours that were encoded). Anything else, or an odd size,
+    goes through PyAV, which knows every format.
+    """
+    if (
+        frame.format.name == "yuv420p"
+        and frame.width % 2 == 0
+        and frame.height % 2 == 0
+        and frame.colorspace in _BT601_SPACES
+        and frame.color_range in _LIMITED_RANGES
+    ):
+        return cv2.cvtColor(frame.to_ndarray(format="yuv420p"), cv2.COLOR_YUV2RGB_I420)
+    return frame.to_ndarray(format="rgb24")
+
+
+def frame_pixels(frame: av.VideoFrame) -> np.ndarray:
+    """The (H, W, 3) uint8 pixels of an rgb24 frame, as a writable view of its own memory
+    (rows may be padded: the view's row stride is the plane's line size)."""
+    if frame.format.name != "rgb24":
+        raise ValueError(f"expected an rgb24 frame, got {frame.format.name}")
+    plane = frame.planes[0]
+    return np.ndarray((frame.height, frame.width, 3), np.uint8, buffer=plane, strides=(plane.line_size, 3, 1))
 
 
 def _secrets() -> dict[str, Any]:
@@ -207,9 +248,9 @@ def coaching_ui(coaching: LiveCoaching | None) -> None:
         )
 
 
-def live_panel_ui(ctx: Any, threshold: float) -> None:
+def live_panel_ui(ctx: Any, threshold: float, connect_timeout_s: float = CONNECT_TIMEOUT_S) -> None:
     """The readouts, refreshed every READOUT_EVERY_S while the camera is on, and a plain
-    message when a connection cannot be made."""
+    message when a connection cannot be made (no picture ``connect_timeout_s`` after Start)."""
     running = bool(ctx.state.playing or ctx.state.signalling)
 
     @st.fragment(run_every=READOUT_EVERY_S if running else None)
@@ -220,14 +261,14 @@ def live_panel_ui(ctx: Any, threshold: float) -> None:
         stats = pipeline.stats() if live and pipeline is not None else None
         readouts_ui(stats, threshold, running)
         coaching_ui(pipeline.coaching() if live and pipeline is not None else None)
-        _connection_watch(ctx, stats)
+        _connection_watch(ctx, stats, connect_timeout_s)
 
     panel()
 
 
-def _connection_watch(ctx: Any, stats: LiveStats | None) -> None:
-    """Notice a connection that does not come up (no picture CONNECT_TIMEOUT_S after
-    Start) and say so; the page then offers a snapshot instead."""
+def _connection_watch(ctx: Any, stats: LiveStats | None, timeout_s: float) -> None:
+    """Notice a connection that does not come up (no picture ``timeout_s`` after Start)
+    and say so; the page then offers a snapshot instead."""
     connecting = ctx.state.signalling or (ctx.state.playing and (stats is None or stats.frames_in == 0))
     if not connecting:
         st.session_state.pop(state.LIVE_CONNECTING_SINCE, None)
@@ -235,7 +276,7 @@ def _connection_watch(ctx: Any, stats: LiveStats | None) -> None:
             st.session_state.pop(state.LIVE_NO_CONNECTION, None)
         return
     since = st.session_state.setdefault(state.LIVE_CONNECTING_SINCE, time.monotonic())
-    if time.monotonic() - since > CONNECT_TIMEOUT_S and not st.session_state.get(state.LIVE_NO_CONNECTION):
+    if time.monotonic() - since > timeout_s and not st.session_state.get(state.LIVE_NO_CONNECTION):
         st.session_state[state.LIVE_NO_CONNECTION] = True
         st.rerun(scope="app")  # the page shows the message and opens the snapshot below
 
@@ -346,3 +387,42 @@ def snapshot_ui(style: Any, settings: Any) -> None:
             return
         state.hold_for_session([outcome])
         image_result_ui(item, outcome, style)
+
+
+def live_page_ui(
+    settings: PoseSettings,
+    style: DrawStyle,
+    mirror: bool,
+    record_seconds: float,
+    *,
+    stream: Callable[[LiveOptions, IceConfig], Any] = live_stream_ui,
+    connect_timeout_s: float = CONNECT_TIMEOUT_S,
+) -> None:
+    """The Live page under its title and sidebar: the message when live video cannot
+    connect, the stream with Freeze and Record, the readouts beside it, the frozen frame,
+    and the snapshot to take instead.
+
+    ``stream`` makes the WebRTC component and returns its context; ``connect_timeout_s``
+    is how long a missing picture after Start takes to count as a failed connection. Tests
+    set both: streamlit-webrtc needs a real Streamlit server, and 20 s is long to wait.
+    """
+    try:
+        options = LiveOptions(settings=settings, style=style, mirror=mirror, record_seconds=record_seconds)
+    except PoseLabError as exc:
+        st.error(t("live.bad_options", reason=exc), icon=":material/error:")
+        st.stop()
+
+    no_connection_ui()
+    video_col, panel_col = st.columns([3, 2], gap="medium")
+    with video_col:
+        ctx = stream(options, ice_config_ui())
+        left, right = st.columns(2, vertical_alignment="center")
+        with left:
+            freeze_ui()
+        with right:
+            record_ui()
+        recording_downloads_ui()
+    with panel_col:
+        live_panel_ui(ctx, style.visibility_threshold, connect_timeout_s)
+    frozen_result_ui(style)
+    snapshot_ui(style, settings)
