@@ -14,6 +14,7 @@ Conventions (also shown in the UI and written into every JSON export):
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
@@ -162,27 +163,48 @@ class AngleReading:
         return abs(self.degrees_2d - self.degrees_3d)
 
 
-def _points(coords: np.ndarray, point: Point) -> np.ndarray:
-    """(N, D) positions of ``point`` (a landmark or a mean of several) in (N, 33, D) coords."""
-    return coords[:, [index_of(n) for n in point]].mean(axis=1)
-
-
 def _angles_between(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Row-wise angle in degrees between (N, D) vectors; NaN where one has no length."""
-    nu, nv = np.linalg.norm(u, axis=1), np.linalg.norm(v, axis=1)
+    """Angle in degrees between (..., D) vectors, over the last axis; NaN where one has no length."""
+    nu, nv = np.linalg.norm(u, axis=-1), np.linalg.norm(v, axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        cos = np.einsum("nd,nd->n", u, v) / (nu * nv)
+        cos = np.einsum("...d,...d->...", u, v) / (nu * nv)
     degrees = np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
     return np.where((nu > 1e-9) & (nv > 1e-9), degrees, np.nan)
 
 
-def _measure_all(spec: AngleSpec, coords: np.ndarray) -> np.ndarray:
-    a, b = _points(coords, spec.a), _points(coords, spec.b)
-    if spec.kind is AngleKind.INCLINATION:
-        up = _UP_2D if coords.shape[-1] == 2 else _UP_3D
-        return _angles_between(a - b, np.broadcast_to(up, a.shape))
-    assert spec.c is not None
-    return _angles_between(a - b, _points(coords, spec.c) - b)
+@dataclass(frozen=True, eq=False)
+class _SpecTable:
+    """Landmark indices of a tuple of specs, so all their angles are measured in a few
+    whole-array steps (the live view measures them on every frame). Each point is one
+    landmark or the mean of two (every AngleSpec's are); a single landmark is taken
+    twice, and the mean of a value with itself is that value exactly."""
+
+    points: np.ndarray  # (S, 3, 2) intp: landmarks of the points a, b, c; an inclination has no c (b stands in)
+    inclination: np.ndarray  # (S, 1) bool
+    involved: np.ndarray  # (S, K) intp: landmarks whose lowest visibility is the confidence, padded with a repeat
+
+
+@functools.lru_cache(maxsize=32)
+def _spec_table(specs: tuple[AngleSpec, ...]) -> _SpecTable:
+    def pair(point: Point) -> list[int]:
+        if not 1 <= len(point) <= 2:
+            raise ValueError(f"an angle's point is one landmark or the mean of two, not {point}")
+        return [index_of(n) for n in point] * (2 // len(point))
+
+    involved = [s.landmark_indices for s in specs]
+    width = max(map(len, involved), default=1)
+    return _SpecTable(
+        points=np.array([[pair(s.a), pair(s.b), pair(s.c or s.b)] for s in specs], np.intp).reshape(-1, 3, 2),
+        inclination=np.array([s.kind is AngleKind.INCLINATION for s in specs], bool).reshape(-1, 1),
+        involved=np.array([[*i, *(i[:1] * (width - len(i)))] for i in involved], np.intp).reshape(-1, width),
+    )
+
+
+def _measure(table: _SpecTable, coords: np.ndarray, up: np.ndarray) -> np.ndarray:
+    """(N, S) degrees from (N, 33, D) float64 coordinates."""
+    points = coords[:, table.points].mean(axis=3)  # (N, S, 3, D)
+    a, b, c = points[:, :, 0], points[:, :, 1], points[:, :, 2]
+    return _angles_between(a - b, np.where(table.inclination, up, c - b))
 
 
 def angle_arrays(
@@ -194,13 +216,11 @@ def angle_arrays(
     """Every spec's angle for N poses at once (a video's frames): ``landmarks_px``
     (N, 33, 2), ``world_landmarks`` (N, 33, 3), ``visibility`` (N, 33). Returns
     degrees_2d, degrees_3d and confidence, each (N, len(specs)); NaN where undefined."""
+    table = _spec_table(tuple(specs))
     px = np.asarray(landmarks_px, dtype=np.float64)
     world = np.asarray(world_landmarks, dtype=np.float64)
     vis = np.asarray(visibility, dtype=np.float64)
-    deg2d = np.stack([_measure_all(s, px) for s in specs], axis=1)
-    deg3d = np.stack([_measure_all(s, world) for s in specs], axis=1)
-    confidence = np.stack([vis[:, list(s.landmark_indices)].min(axis=1) for s in specs], axis=1)
-    return deg2d, deg3d, confidence
+    return _measure(table, px, _UP_2D), _measure(table, world, _UP_3D), vis[:, table.involved].min(axis=2)
 
 
 def compute_angles(

@@ -13,7 +13,6 @@ queued, so on a slow machine the picture shows fewer frames but stays current.
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import threading
@@ -25,16 +24,7 @@ from dataclasses import asdict, dataclass, field, replace
 import cv2
 import numpy as np
 
-from pose_core.angles import (
-    _UP_2D,
-    _UP_3D,
-    HEADLINE_ANGLES,
-    SPEC_BY_NAME,
-    AngleKind,
-    AngleReading,
-    Point,
-    _angles_between,
-)
+from pose_core.angles import HEADLINE_ANGLES, SPEC_BY_NAME, AngleReading, compute_angles
 from pose_core.drawing import DrawStyle, draw_overlay
 from pose_core.errors import PoseLabError
 from pose_core.export import manifest, pose_dict
@@ -43,7 +33,7 @@ from pose_core.models import ResolvedModel
 from pose_core.motion import clean_angles
 from pose_core.postures import Posture, classify_posture
 from pose_core.repetitions import Repetitions, count_repetitions
-from pose_core.schema import NUM_LANDMARKS, index_of
+from pose_core.schema import NUM_LANDMARKS
 from pose_core.series import PACKED_FILTERED, IdentityTracker, PoseSeries, pack_row, unpack_row
 from pose_core.smoothing import OneEuroFilter, Smoothing
 from pose_core.types import PoseResult, PoseSettings
@@ -246,7 +236,7 @@ class LivePipeline:
                 while self._motion and self._motion[0][0] < time_s - COACHING_WINDOW_S:
                     self._motion.popleft()
         style = options.style
-        # Only the angles shown, each set measured in one go (_AngleTable): this runs on every frame.
+        # Only the angles shown: this runs on every frame.
         arcs = [_angles(p, style.angle_names) for p in poses] if style.show_angles else None
         headline = _angles(poses[0], HEADLINE_ANGLES) if poses else ()
         # The picture is made once, in ``out``, and drawn on where it is.
@@ -433,56 +423,10 @@ class LivePipeline:
         self.close()
 
 
-class _AngleTable:
-    """:func:`pose_core.angles.compute_angles` for a fixed set of angles, in a handful of
-    whole-array operations (the same formula, via ``_angles_between``), not some twenty
-    numpy calls per angle: the live view measures angles on every frame.
-
-    NOTE: each point is one landmark or the mean of two, as in every AngleSpec; a single
-    landmark is taken twice, whose mean is that landmark exactly.
-    """
-
-    def __init__(self, names: Sequence[str]) -> None:
-        self.specs = tuple(SPEC_BY_NAME[n] for n in names)
-
-        def pair(point: Point) -> list[int]:
-            if not 1 <= len(point) <= 2:
-                raise ValueError(f"an angle's point is one landmark or the mean of two, not {point}")
-            return [index_of(n) for n in point] * (2 // len(point))
-
-        # (S, 3, 2) landmark indices of the points a, b and c; an inclination has no c (b stands in)
-        self._points = np.array([[pair(s.a), pair(s.b), pair(s.c or s.b)] for s in self.specs], np.intp)
-        self._inclination = np.array([s.kind is AngleKind.INCLINATION for s in self.specs])[:, None]
-        # (S, N) the landmarks whose lowest visibility is each angle's confidence, padded
-        # with the first one (a repeat changes no minimum)
-        involved = [s.landmark_indices for s in self.specs]
-        width = max(map(len, involved), default=1)
-        self._involved = np.array([[*i, *(i[:1] * (width - len(i)))] for i in involved], np.intp).reshape(-1, width)
-
-    def _degrees(self, coords: np.ndarray, up: np.ndarray) -> np.ndarray:
-        """(S,) degrees from (33, D) float64 coordinates."""
-        a, b, c = coords[self._points].mean(axis=2).transpose(1, 0, 2)  # each (S, D)
-        return _angles_between(a - b, np.where(self._inclination, up, c - b))
-
-    def readings(self, pose: PoseResult) -> tuple[AngleReading, ...]:
-        if not self.specs:
-            return ()
-        deg2d = self._degrees(pose.landmarks_px.astype(np.float64), _UP_2D)
-        deg3d = self._degrees(pose.world_landmarks.astype(np.float64), _UP_3D)
-        confidence = pose.visibility.astype(np.float64)[self._involved].min(axis=1)
-        return tuple(
-            AngleReading(spec.name, d2, d3, c)
-            for spec, d2, d3, c in zip(self.specs, deg2d.tolist(), deg3d.tolist(), confidence.tolist(), strict=True)
-        )
-
-
-@functools.lru_cache(maxsize=16)
-def _angle_table(names: tuple[str, ...]) -> _AngleTable:
-    return _AngleTable(names)
-
-
 def _angles(pose: PoseResult, names: Sequence[str]) -> tuple[AngleReading, ...]:
-    return _angle_table(tuple(names)).readings(pose)
+    return compute_angles(
+        pose.landmarks_px, pose.world_landmarks, pose.visibility, tuple(SPEC_BY_NAME[n] for n in names)
+    )
 
 
 def mirrored(pose: PoseResult) -> PoseResult:

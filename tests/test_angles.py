@@ -111,3 +111,34 @@ def test_many_poses_at_once_equal_one_at_a_time():
         np.testing.assert_allclose(deg3d[n], [r.degrees_3d for r in one], equal_nan=True)
         np.testing.assert_allclose(confidence[n], [r.confidence for r in one])
     assert np.isnan(deg2d[4, [s.name for s in ANGLE_SPECS].index("left_elbow")])
+
+
+@pytest.mark.parametrize("missing", [(), ("left_wrist",), ("left_hip", "right_ear")])
+def test_every_angle_is_its_definition_measured_on_its_points(missing):
+    """Each spec, all measured in one go, equals joint_angle / inclination on its points
+    (a point named by two landmarks is their mean), for any subset of specs; a missing
+    landmark or a segment with no length gives NaN, not a guess."""
+    points = {name: xy for name, xy in STICK_FIGURE.items() if name not in missing}
+    points["right_elbow"] = points["right_shoulder"]  # the right elbow's upper arm has no length
+    pose = make_pose(points, visibility=np.linspace(0.1, 1.0, 33, dtype=np.float32))
+
+    def point(coords, names):
+        return np.mean([coords[index_of(n)] for n in names], axis=0)
+
+    def by_definition(spec, coords):
+        if spec.kind is AngleKind.INCLINATION:
+            return inclination(point(coords, spec.a), point(coords, spec.b))
+        return joint_angle(point(coords, spec.a), point(coords, spec.b), point(coords, spec.c))
+
+    for specs in (ANGLE_SPECS, ANGLE_SPECS[::-3]):
+        readings = compute_angles(pose.landmarks_px, pose.world_landmarks, pose.visibility, specs)
+        assert [r.name for r in readings] == [s.name for s in specs]
+        for spec, reading in zip(specs, readings, strict=True):
+            px, world = pose.landmarks_px.astype(np.float64), pose.world_landmarks.astype(np.float64)
+            np.testing.assert_allclose(reading.degrees_2d, by_definition(spec, px), equal_nan=True)
+            np.testing.assert_allclose(reading.degrees_3d, by_definition(spec, world), equal_nan=True)
+            assert reading.confidence == pose.visibility[list(spec.landmark_indices)].min()
+    right_elbow = next(
+        r for r in compute_angles(pose.landmarks_px, pose.world_landmarks, pose.visibility) if r.name == "right_elbow"
+    )
+    assert math.isnan(right_elbow.degrees_2d)

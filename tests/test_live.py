@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pose_core.angles import ANGLE_SPECS, HEADLINE_ANGLES, SPEC_BY_NAME, compute_angles
+from pose_core.angles import HEADLINE_ANGLES, SPEC_BY_NAME, compute_angles
 from pose_core.drawing import DrawStyle
 from pose_core.errors import PoseLabError
 from pose_core.export import LANDMARK_COLUMNS, series_table, table_csv
@@ -18,7 +18,6 @@ from pose_core.inference import _LIVE_ESTIMATORS, VideoPoseEstimator
 from pose_core.live import (
     LiveOptions,
     LivePipeline,
-    _angles,
     ice_config,
     live_json_dict,
     mirrored,
@@ -27,7 +26,7 @@ from pose_core.live import (
 from pose_core.schema import index_of
 from pose_core.smoothing import Smoothing, one_euro
 from pose_core.types import PoseSettings
-from tests.helpers import FPS, STICK_FIGURE, make_pose, stage
+from tests.helpers import FPS, stage
 
 JOINT = np.array(DrawStyle().joint_color)
 
@@ -119,23 +118,6 @@ def test_the_angles_beside_the_video_are_pose_core_angles_numbers_exactly(frames
             _same_readings(
                 pipeline.stats().angles, compute_angles(pose.landmarks_px, pose.world_landmarks, pose.visibility, specs)
             )
-
-
-@pytest.mark.parametrize("missing", [(), ("left_wrist",), ("left_hip", "right_ear")])
-def test_the_live_angle_table_gives_every_angle_as_compute_angles_does(missing):
-    """Every kind of angle (joints, the trunk's inclination, the neck's mean points), with
-    missing landmarks and a joint whose two segments have no length (NaN, not a guess)."""
-    points = {name: xy for name, xy in STICK_FIGURE.items() if name not in missing}
-    points["right_elbow"] = points["right_shoulder"]
-    visibility = np.linspace(0.1, 1.0, 33, dtype=np.float32)
-    pose = make_pose(points, visibility=visibility)
-    names = tuple(s.name for s in ANGLE_SPECS)
-    _same_readings(_angles(pose, names), compute_angles(pose.landmarks_px, pose.world_landmarks, pose.visibility))
-    some = (SPEC_BY_NAME["neck"], SPEC_BY_NAME["left_knee"])
-    _same_readings(
-        _angles(pose, ("neck", "left_knee")),
-        compute_angles(pose.landmarks_px, pose.world_landmarks, pose.visibility, some),
-    )
 
 
 def test_the_picture_can_be_drawn_straight_into_the_outgoing_frames_memory(frames):
