@@ -12,7 +12,9 @@ What :class:`CrowdSearch` does, in order:
    those poses are kept unfiltered (so a single person is never worse than plain mode);
 2. overlapping tiles at two scales whose size follows the image's short side (so the
    number of landmarker calls, hence the time, is the same for any resolution of one
-   aspect ratio); small tiles are upscaled to a working size before the landmarker sees them;
+   aspect ratio); small tiles are upscaled to a working size before the landmarker sees
+   them; the tiles are cut from the image with the people of step 1 painted out, since
+   the detector reports the most salient person it sees and often nobody else;
 3. every tile pose mapped back to image coordinates (a new :class:`PoseResult` whose
    ``image_size`` is the full image; world landmarks are unchanged: they are metric
    and independent of the crop), then rejected if it is cut by an inner tile edge, too
@@ -21,8 +23,9 @@ What :class:`CrowdSearch` does, in order:
    box IoU: neighbours' boxes overlap and a cut pose has a different box); whole-image
    poses win, then the better-scored tile pose;
 5. each person found only in a tile re-run on a square crop centred on them (as
-   BlazePose itself tracks a person): dropped when not found again there as the same
-   person (this is what removes the ghosts), else the better supported of the two poses;
+   BlazePose itself tracks a person), the people of step 1 painted out there too:
+   dropped when not found again there as the same person (this is what removes the
+   ghosts), else kept;
 6. people ordered left to right (``pose_core.types.left_to_right``: torso centre x, as
    plain mode orders them), at most ``settings.max_poses``.
 
@@ -118,6 +121,31 @@ class CrowdSettings:
     # A tile pose is cut (a ghost or a half person) when one of its in-frame torso points
     # lies within this fraction of the tile's side from an inner tile edge.
     edge_margin: float = 0.03
+    # The detector's confidence threshold in tiles (None: the caller's
+    # min_detection_confidence, which the whole-image pass and the confirmation crops
+    # always use: a person found at a lower threshold must be found again at the usual
+    # one, which keeps out the ghosts a low threshold lets in). Photos keep the caller's:
+    # 0.3 found no more people on the real photos tried and doubled the time (every weak
+    # detection costs a landmark-model run); the video search lowers it (see
+    # pose_core.tracking.VIDEO_SEARCH).
+    tile_detection_confidence: float | None = None
+    # MediaPipe's detector reports the most salient person of what it sees and often no
+    # one else, even with room for six (a street photo with two people standing clear of
+    # each other: one found, at any confidence threshold). So the people the whole-image
+    # pass found are painted out (their box filled with the image's mean colour) in the
+    # tiles and in the confirmation crops: the detector then looks at the others. On 3
+    # real photos with 12 people: 10 found instead of 8, no false people on 32 no-person
+    # photos, ~1 % more time. Measured and dropped: painting each scale's finds in the
+    # next scale's tiles (9 found), and a second whole-image pass with everyone found so
+    # far painted out (no more people, ~8 % more time). False: tiles as they are.
+    paint_found: bool = True
+    # The painted box: the box around a found person's seen points, grown by this
+    # fraction of its size on each side (hair and loose clothes outside the points).
+    paint_margin: float = 0.1
+    # A tile pose whose seen-points box lies more than this fraction under painted boxes is
+    # dropped: it is a person partly hidden by the paint, whose pose is a guess (measured:
+    # two people crossing, the one behind found a second time as a half-body duplicate).
+    max_painted_fraction: float = 0.25
     # Poses from tiles need mean visibility x presence over nose, shoulders and hips of at
     # least this. 0.5 is where the quick experiment of crowd-notes brought false people
     # back to the whole-image level; upper-body people score ~0.6.
@@ -189,7 +217,7 @@ def pose_bbox_px(pose: PoseResult, min_presence: float = 0.5) -> Box:
     return float(x0), float(y0), float(x1), float(y1)
 
 
-def _visible_box_px(pose: PoseResult) -> Box:
+def visible_box_px(pose: PoseResult) -> Box:
     """The box around the points the model sees (visibility and presence at least 0.5),
     else :func:`pose_bbox_px`. A crop sized from a box that includes guessed hidden parts
     (legs behind a table) is so large that the person is too small in it to be found again
@@ -331,6 +359,42 @@ def square_window(cx: float, cy: float, half: float, image_size: tuple[int, int]
     )
 
 
+def painted_out(rgb: np.ndarray, boxes: Sequence[Box], margin: float, fill: np.ndarray) -> np.ndarray:
+    """A copy of an (H, W, 3) image with each box (x0, y0, x1, y1 pixels, grown by
+    ``margin`` of its width and height on each side) filled with the colour ``fill`` (3,)."""
+    out = rgb.copy()
+    height, width = rgb.shape[:2]
+    for x0, y0, x1, y1 in boxes:
+        mx, my = margin * (x1 - x0), margin * (y1 - y0)
+        rows = slice(max(0, round(y0 - my)), min(height, round(y1 + my)))
+        cols = slice(max(0, round(x0 - mx)), min(width, round(x1 + mx)))
+        out[rows, cols] = fill
+    return out
+
+
+def _grown(box: Box, margin: float) -> Box:
+    """``box`` grown by ``margin`` of its width and height on each side."""
+    x0, y0, x1, y1 = box
+    mx, my = margin * (x1 - x0), margin * (y1 - y0)
+    return x0 - mx, y0 - my, x1 + mx, y1 + my
+
+
+def covered_fraction(box: Box, cover: Sequence[Box]) -> float:
+    """The largest fraction of ``box``'s area that one box of ``cover`` overlaps."""
+    x0, y0, x1, y1 = box
+    area = max(x1 - x0, 1e-6) * max(y1 - y0, 1e-6)
+    return max(
+        (max(0.0, min(x1, c[2]) - max(x0, c[0])) * max(0.0, min(y1, c[3]) - max(y0, c[1])) / area for c in cover),
+        default=0.0,
+    )
+
+
+def mean_colour(rgb: np.ndarray) -> np.ndarray:
+    """(3,) uint8: the mean colour of every 8th pixel each way (the mean of every pixel of
+    a 12 MP photo costs more than a landmarker call)."""
+    return rgb[::8, ::8].reshape(-1, 3).mean(axis=0).astype(np.uint8)
+
+
 def resized_to(rgb: np.ndarray, long_side: int | None) -> np.ndarray:
     """``rgb`` scaled to ``long_side`` pixels on its long side (None: as it is), contiguous."""
     height, width = rgb.shape[:2]
@@ -370,9 +434,12 @@ class CrowdSearch:
         self._estimator_for = estimator_for
         self.calls = 0  # landmarker calls made by this search object (tests, benchmarks)
 
-    def _detect(self, rgb: np.ndarray, max_poses: int) -> tuple[PoseResult, ...]:
+    def _detect(self, rgb: np.ndarray, max_poses: int, *, tile: bool = False) -> tuple[PoseResult, ...]:
         self.calls += 1
-        return self._estimator_for(replace(self.settings, max_poses=max_poses)).detect(rgb)
+        settings = replace(self.settings, max_poses=max_poses)
+        if tile and self.crowd.tile_detection_confidence is not None:
+            settings = replace(settings, min_detection_confidence=self.crowd.tile_detection_confidence)
+        return self._estimator_for(settings).detect(rgb)
 
     def find(self, rgb: np.ndarray) -> tuple[FoundPerson, ...]:
         """Everyone found in an (H, W, 3) uint8 RGB image, left to right, at most
@@ -385,19 +452,27 @@ class CrowdSearch:
         # Whole-image poses are plain mode's output and are kept as they are.
         kept = [_Candidate(p, support_score(p), "whole") for p in self._detect(rgb, self.settings.max_poses)]
 
+        # The tiles are cut from the image with the whole-image people painted out (see paint_found).
+        fill = mean_colour(rgb)
+        whole = [c.pose for c in kept]
+        source, painted = rgb, []
+        if self.crowd.paint_found and whole:
+            painted = [_grown(visible_box_px(p), self.crowd.paint_margin) for p in whole]
+            source = painted_out(rgb, painted, 0.0, fill)
         tile_poses: list[_Candidate] = []
         for window in tile_grid(width, height, self.crowd):
             x0, y0, x1, y1 = window
-            tile = rgb[y0:y1, x0:x1]
+            tile = source[y0:y1, x0:x1]
             if self.crowd.tile_side_px is not None and max(tile.shape[:2]) < self.crowd.tile_side_px:
                 tile = resized_to(tile, self.crowd.tile_side_px)
-            for found in self._detect(tile, self.settings.max_poses):
+            for found in self._detect(tile, self.settings.max_poses, tile=True):
                 pose = to_image(found, window, size)
                 score = support_score(pose)
                 if (
                     score >= self.crowd.min_score
                     and not _cut_by_inner_edge(pose, window, self.crowd)
                     and plausible(pose, self.crowd.limb_ratio_range)
+                    and covered_fraction(visible_box_px(pose), painted) <= self.crowd.max_painted_fraction
                 ):
                     tile_poses.append(_Candidate(pose, score, "tile"))
 
@@ -408,7 +483,7 @@ class CrowdSearch:
                 kept.append(candidate)
 
         if self.crowd.confirm:
-            confirmed = (self._confirmed(rgb, c) if c.source == "tile" else c for c in kept)
+            confirmed = (self._confirmed(rgb, c, whole, fill) if c.source == "tile" else c for c in kept)
             kept = _merge_again([c for c in confirmed if c is not None], self.crowd.merge_similarity)
         best = sorted(kept, key=lambda c: -c.score)[: self.settings.max_poses]
         by_pose = {id(c.pose): c for c in best}
@@ -417,18 +492,30 @@ class CrowdSearch:
             for p in left_to_right([c.pose for c in best])
         )
 
-    def _confirmed(self, rgb: np.ndarray, candidate: _Candidate) -> _Candidate | None:
+    def _confirmed(
+        self, rgb: np.ndarray, candidate: _Candidate, whole: Sequence[PoseResult], fill: np.ndarray
+    ) -> _Candidate | None:
         """The person re-run alone on a square crop centred on them (as BlazePose tracks a
-        person): None when they are not found again as the same person, else the better
-        supported of the tile pose and the refined one if ``keep_refined``, else the tile pose."""
+        person), with the whole-image people painted out as in the tiles (else the detector
+        reports a more salient one of them in the crop instead): None when they are not
+        found again as the same person, else the better supported of the tile pose and the
+        refined one if ``keep_refined``, else the tile pose. The painted boxes are not grown
+        here: a neighbour's margin would cover part of this person."""
         height, width = rgb.shape[:2]
-        x0, y0, x1, y1 = _visible_box_px(candidate.pose)
+        x0, y0, x1, y1 = visible_box_px(candidate.pose)
         half = self.crowd.refine_scale * max(x1 - x0, y1 - y0) / 2
         window = square_window((x0 + x1) / 2, (y0 + y1) / 2, half, (width, height))
         if window[2] - window[0] < 8 or window[3] - window[1] < 8:
             return None
         # The landmark model's input is 256 px; a crop of that size loses nothing it could use.
-        crop = resized_to(rgb[window[1] : window[3], window[0] : window[2]], LANDMARK_INPUT_PX)
+        region = rgb[window[1] : window[3], window[0] : window[2]]
+        if self.crowd.paint_found and whole:
+            shifted = [
+                (a - window[0], b - window[1], c - window[0], d - window[1])
+                for a, b, c, d in map(visible_box_px, whole)
+            ]
+            region = painted_out(region, shifted, 0.0, fill)
+        crop = resized_to(region, LANDMARK_INPUT_PX)
         poses = [to_image(p, window, (width, height)) for p in self._detect(crop, self.crowd.confirm_max_poses)]
         if not poses:
             return None

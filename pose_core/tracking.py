@@ -38,6 +38,7 @@ from pose_core.crowd import (
     CrowdSearch,
     CrowdSettings,
     Detector,
+    covered_fraction,
     plausible,
     pose_similarity,
     resized_to,
@@ -45,6 +46,7 @@ from pose_core.crowd import (
     support_score,
     to_image,
     torso_size_px,
+    visible_box_px,
 )
 from pose_core.errors import SettingsError
 from pose_core.schema import INDEX
@@ -63,27 +65,35 @@ class TrackingSettings:
     """How people are followed between searches. Measured on the surveillance-style clips
     of ``bench/bench_people.py`` (480x360, people 50-70 px head and torso, 10 fps)."""
 
-    # A full search every this many frames finds newcomers. A search costs 9-14 landmarker
-    # calls at 480x360 (~150-270 ms on 2 cores), following a person 1-2 calls (~15 ms each),
-    # so the search sets the cost: every 10th frame (1 s at 10 fps) measured 6.4 calls per
-    # frame with ~4 people. Not tuned further; a newcomer waits up to this many frames.
-    redetect_every: int = 10
+    # A full search every this many frames finds newcomers. At 480x360 a search costs
+    # ~25 landmarker calls (VIDEO_SEARCH's 23 tiles, the whole frame, confirmations) and
+    # following a person 1-3, so with four people following costs more than searching
+    # every 5th frame (+2.5 calls per frame against every 10th). Every 5th, since one
+    # search misses a small, clearly visible person about half the time (measured: a
+    # head-and-torso 56 px tall standing still, found by 10 of 18 searches): a newcomer
+    # is then found within about half a second at 10 fps, not a second or two.
+    redetect_every: int = 5
     # After a track is dropped, search again this many frames after the last search at the
     # earliest (a person hidden behind another for 20 frames must not cost 20 searches).
     redetect_after_loss: int = 2
-    # The crop: a square this many times the long side of the box around the points the
-    # model saw, centred on it. The confirmation crop of the photo search uses 1.8 for the
-    # same reason (the detector must find the person again in it); a person walking at
-    # ~1/2 torso per frame stays well inside.
+    # The crop: a square this many times the long side of the box around the upper body
+    # (face, arms, hips), centred on it. The confirmation crop of the photo search uses
+    # 1.8 for the same reason (the detector must find the person again in it); a person
+    # walking at ~1/2 torso per frame stays well inside.
     crop_scale: float = 1.8
     # The crop is resized to this long side: the landmark model's input size (256 px);
     # a small person is upscaled so the detector sees them at the size it was trained on.
     crop_side_px: int = LANDMARK_INPUT_PX
-    # When nobody passes in the crop, try again on crops this many times the upper body:
-    # the detector misses a clearly visible person in one crop in 8-20 % of frames
-    # (measured on crops centred on the pasted people: 1.2: 78 %, 1.5: 85 %, 1.8: 87 %,
-    # 2.4: 94 %, 3.0: 75 % found), and another framing is a nearly independent second try.
-    retry_crop_scales: tuple[float, ...] = (3.0,)
+    # When nobody passes in the crop, try again on crops this many times the upper body,
+    # in order: the detector misses a clearly visible person in one crop in 8-20 % of
+    # frames (measured on crops centred on pasted head-and-torso people: 1.2: 78 %, 1.5:
+    # 85 %, 1.8: 87 %, 2.4: 94 %, 3.0: 75 % found), and another framing is a nearly
+    # independent second try. For a standing person the upper body is about half their
+    # height, so 1.8 cuts their legs: 2.6 and 3.6 (1.3x and 1.8x their height) catch
+    # them. Measured on 480x360 clips of five walkers (real people pasted, 10 fps):
+    # full-body people 60-80 px tall, 3.0 alone: 2.21 people followed per frame of 4.45
+    # present; (2.6, 3.6): 3.01; head-and-torso people 50-70 px: 3.93 and 4.08.
+    retry_crop_scales: tuple[float, ...] = (2.6, 3.6)
     # A track not found for more frames in a row than this is dropped; until then it is
     # kept (not reported) and looked for where its velocity takes it, and a search that
     # finds someone there revives it rather than starting a new track.
@@ -99,6 +109,9 @@ class TrackingSettings:
     # A followed pose needs mean visibility x presence over nose, shoulders and hips of at
     # least this, the photo search's line for tile poses (where ghosts were measured).
     min_score: float = 0.5
+    # A person the search finds with more than this fraction of their seen-points box
+    # inside a followed person's is not a new track (see _add_newcomers).
+    max_inside_tracked: float = 0.6
     # Velocity is smoothed from frame to frame with this weight on the newest step, so a
     # jittery landmark does not throw the next crop; 0: no motion prediction.
     velocity_weight: float = 0.5
@@ -113,6 +126,24 @@ class TrackingSettings:
             raise ValueError(f"crop_scale must be at least 1, got {self.crop_scale}")
         if not 0.0 <= self.velocity_weight <= 1.0:
             raise ValueError(f"velocity_weight must be in [0, 1], got {self.velocity_weight}")
+
+
+# The search a video runs every few frames: finer than a photo's, since video has no
+# per-image time target and its people are small (surveillance: 480x360, people ~70 px
+# tall). A third tile scale of 0.4 of the short side (144 px tiles on 480x360, down to
+# 128 px: a 70 px person is half a tile, where the detector finds them); small tiles
+# enlarged to 256 px rather than the photo search's 512 (the detector sees every image
+# at 224 px: a second resampling from 512 lost people, measured below); a detector
+# threshold of 0.3 in tiles (confirmation crops keep the usual 0.5, which holds ghosts
+# off). Measured on 480x360 clips of five walkers at 10 fps (3 clips x 40 frames, real
+# people pasted on gravel): full-body people 60-80 px tall, 2.75 people found per frame
+# of 4.45 present, someone in 99 % of frames (photo search: 1.48 and 97 %; 512 px tiles:
+# 2.35); head-and-torso people 50-70 px, 4.13 (photo search: 4.01); 0 false people on
+# the no-person photos and clips of bench_people.py and the tests. It costs ~12-20
+# landmarker calls per frame against ~7.
+VIDEO_SEARCH = CrowdSettings(
+    tile_fractions=(1.0, 0.6, 0.4), min_tile_px=128, tile_side_px=256, tile_detection_confidence=0.3
+)
 
 
 @dataclass
@@ -177,7 +208,7 @@ class CrowdTracker:
         self.image_size = (int(width), int(height))
         self.tracking = tracking
         self._estimator_for = estimator_for
-        self._search = CrowdSearch(estimator_for, settings, crowd or CrowdSettings())
+        self._search = CrowdSearch(estimator_for, settings, crowd or VIDEO_SEARCH)
         self._tracks: list[_Track] = []
         self._next_id = 0
         self._last_timestamp_ms = -1
@@ -318,6 +349,11 @@ class CrowdTracker:
                 if best.missed:  # found again where it was expected
                     best.pose = best.seen = person.pose
                     best.missed, best.similarity = 0, similarity
+                continue
+            # A pose mostly inside a followed person's box is that person seen worse (half a
+            # body, measured when two people cross), or someone hidden behind them: not a newcomer.
+            followed = [visible_box_px(t.pose) for t in self._tracks if not t.missed]
+            if covered_fraction(visible_box_px(person.pose), followed) > self.tracking.max_inside_tracked:
                 continue
             if sum(1 for t in self._tracks if not t.missed) >= self.settings.max_poses:
                 break

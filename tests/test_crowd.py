@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -16,6 +17,8 @@ from pose_core.crowd import (
     CrowdSearch,
     CrowdSettings,
     FoundPerson,
+    mean_colour,
+    painted_out,
     pose_bbox_px,
     pose_similarity,
     tile_grid,
@@ -29,6 +32,8 @@ from tests.scenes import (
     group_scene,
     make_scene,
     match,
+    paste,
+    portraits,
     reference_poses,
 )
 
@@ -124,6 +129,39 @@ def test_a_portrait_photo_gives_exactly_plain_modes_pose(estimators: EstimatorPo
     plain = estimators(CROWD).detect(astronaut)
     assert len(found) == len(plain) == 1
     assert np.array_equal(found[0].pose.landmarks, plain[0].landmarks)
+
+
+def test_a_person_the_detector_passes_over_is_found_with_the_others_painted_out(
+    estimators: EstimatorPool, references: tuple[PoseResult, ...]
+) -> None:
+    """MediaPipe's detector reports the most salient person and often nobody else: here two
+    people, each a third of the picture; plain mode finds one, and so do tiles that see
+    (nearly) what the whole image shows, unless the person already found is painted out."""
+    canvas = background_canvas("coffee", (720, 720))
+    people = [
+        paste(canvas, portraits()[i], references[i], x, y, 300) for i, (x, y) in enumerate([(360, 40), (20, 380)])
+    ]
+    assert len(estimators(CROWD).detect(canvas)) == 1
+
+    near_whole = CrowdSettings(tile_fractions=(0.95,))  # four 684 px tiles of a 720 px square
+    assert len(CrowdSearch(estimators, CROWD, replace(near_whole, paint_found=False)).find(canvas)) == 1
+    found = CrowdSearch(estimators, CROWD, near_whole).find(canvas)
+    assert sorted(p.source for p in found) == ["tile", "whole"]
+    assert sorted(j for i, j, score in match([p.pose for p in found], people) if score >= 0.5) == [0, 1]
+
+
+def test_painting_out_fills_the_grown_boxes_and_nothing_else() -> None:
+    rgb = np.arange(100 * 200 * 3, dtype=np.uint32).reshape(100, 200, 3).astype(np.uint8)
+    fill = np.array([1, 2, 3], np.uint8)
+    out = painted_out(rgb, [(50.0, 20.0, 90.0, 60.0)], margin=0.25, fill=fill)
+    painted = np.zeros((100, 200), bool)
+    painted[10:70, 40:100] = True  # 40 x 40 box grown by 10 px on each side
+    assert (out[painted] == fill).all()
+    assert np.array_equal(out[~painted], rgb[~painted])
+    assert np.array_equal(rgb, np.arange(100 * 200 * 3, dtype=np.uint32).reshape(100, 200, 3).astype(np.uint8))
+    # Boxes past the image's edges are clipped to it.
+    assert (painted_out(rgb, [(-50.0, -50.0, 300.0, 300.0)], 0.0, fill) == fill).all()
+    assert mean_colour(np.full((64, 64, 3), 7, np.uint8)).tolist() == [7, 7, 7]
 
 
 @pytest.mark.parametrize("name", ["rocket", "cell", "retina", "brick"])
