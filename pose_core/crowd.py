@@ -97,7 +97,9 @@ _LIMBS = tuple(
 class CrowdSettings:
     """How hard to look. The defaults cost 12 landmarker calls on a 16:9 photo (1 whole +
     3 large + 8 small tiles) plus one small confirmation crop per person found only in a
-    tile: 13.6 calls, 8.2x plain mode's time, on the 1080p canvases of bench_people.py."""
+    tile: 13.7 calls, 8.8-11.5x plain mode's time on the 1080p canvases of
+    bench_people.py (the ratio moves with plain mode's 14-18 ms from run to run). A call
+    costs ~6 ms for the detector whatever the image size, plus ~10 ms per person found."""
 
     # Tile sides as fractions of the image's short side, largest first. 1.0 gives square
     # tiles as tall as the image (3 across a 16:9 photo; none for a square photo, which
