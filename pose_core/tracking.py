@@ -131,18 +131,24 @@ class TrackingSettings:
 # The search a video runs every few frames: finer than a photo's, since video has no
 # per-image time target and its people are small (surveillance: 480x360, people ~70 px
 # tall). A third tile scale of 0.4 of the short side (144 px tiles on 480x360, down to
-# 128 px: a 70 px person is half a tile, where the detector finds them); small tiles
-# enlarged to 256 px rather than the photo search's 512 (the detector sees every image
-# at 224 px: a second resampling from 512 lost people, measured below); a detector
-# threshold of 0.3 in tiles (confirmation crops keep the usual 0.5, which holds ghosts
-# off). Measured on 480x360 clips of five walkers at 10 fps (3 clips x 40 frames, real
-# people pasted on gravel): full-body people 60-80 px tall, 2.75 people found per frame
-# of 4.45 present, someone in 99 % of frames (photo search: 1.48 and 97 %; 512 px tiles:
-# 2.35); head-and-torso people 50-70 px, 4.13 (photo search: 4.01); 0 false people on
-# the no-person photos and clips of bench_people.py and the tests. It costs ~12-20
-# landmarker calls per frame against ~7.
+# 128 px: a 70 px person is half a tile, where the detector finds them); tiles sharing a
+# quarter of their side; small tiles enlarged to 256 px rather than the photo search's
+# 512 (the detector sees every image at 224 px: a second resampling from 512 lost
+# people, measured below); a detector threshold of 0.3 in tiles, while confirmation
+# crops keep the usual 0.5 and every tile find is confirmed (a low threshold finds the
+# same ghost in two tiles): that holds ghosts off. Measured on 480x360 clips of five
+# walkers at 10 fps (3 clips x 40 frames, real people pasted on gravel): full-body
+# people 60-80 px tall, 2.75 people found per frame of 4.45 present, someone in 99 % of
+# frames (photo search: 1.48 and 97 %; 512 px tiles: 2.35); head-and-torso people 50-70
+# px, 4.13 (photo search: 4.01); 0 false people on the no-person photos and clips of
+# bench_people.py and the tests. It costs ~12-20 landmarker calls per frame against ~7.
 VIDEO_SEARCH = CrowdSettings(
-    tile_fractions=(1.0, 0.6, 0.4), min_tile_px=128, tile_side_px=256, tile_detection_confidence=0.3
+    tile_fractions=(1.0, 0.6, 0.4),
+    overlap=0.25,
+    min_tile_px=128,
+    tile_side_px=256,
+    tile_detection_confidence=0.3,
+    views_confirm=None,
 )
 
 

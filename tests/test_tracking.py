@@ -213,7 +213,7 @@ def test_the_video_search_looks_closer_than_a_photos() -> None:
     photo, video = tile_grid(*SIZE), tile_grid(*SIZE, VIDEO_SEARCH)
     assert min(x1 - x0 for x0, _, x1, _ in photo) == 216
     assert min(x1 - x0 for x0, _, x1, _ in video) == 144
-    assert set(photo) < set(video)
+    assert len(video) > 2 * len(photo)
     assert VIDEO_SEARCH.tile_detection_confidence < SETTINGS.min_detection_confidence
 
 
