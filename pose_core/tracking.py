@@ -65,14 +65,16 @@ class TrackingSettings:
     """How people are followed between searches. Measured on the surveillance-style clips
     of ``bench/bench_people.py`` (480x360, people 50-70 px head and torso, 10 fps)."""
 
-    # A full search every this many frames finds newcomers. At 480x360 a search costs
-    # ~25 landmarker calls (VIDEO_SEARCH's 23 tiles, the whole frame, confirmations) and
-    # following a person 1-3, so with four people following costs more than searching
-    # every 5th frame (+2.5 calls per frame against every 10th). Every 5th, since one
-    # search misses a small, clearly visible person about half the time (measured: a
-    # head-and-torso 56 px tall standing still, found by 10 of 18 searches): a newcomer
-    # is then found within about half a second at 10 fps, not a second or two.
-    redetect_every: int = 5
+    # A full search this often (seconds of video) finds newcomers. At 480x360 a search
+    # costs ~25 landmarker calls (VIDEO_SEARCH's 23 tiles, the whole frame,
+    # confirmations) and following a person 1-3, so with four people at 10 fps following
+    # costs more than searching every 0.5 s (+2.5 calls per frame against every 1 s).
+    # Every 0.5 s, since one search misses a small, clearly visible person about half the
+    # time (measured: a head-and-torso 56 px tall standing still, found by 10 of 18
+    # searches): a newcomer is then found within about a second, not two or three. In
+    # seconds, not frames, so a 30 fps clip is not searched three times as often as a
+    # 10 fps one for the same wait.
+    redetect_every_s: float = 0.5
     # After a track is dropped, search again this many frames after the last search at the
     # earliest (a person hidden behind another for 20 frames must not cost 20 searches).
     redetect_after_loss: int = 2
@@ -120,8 +122,8 @@ class TrackingSettings:
     max_step_torsos: float = 1.0
 
     def __post_init__(self) -> None:
-        if self.redetect_every < 1 or self.redetect_after_loss < 1:
-            raise ValueError("redetect_every and redetect_after_loss must be 1 or more")
+        if self.redetect_every_s <= 0 or self.redetect_after_loss < 1:
+            raise ValueError("redetect_every_s must be positive and redetect_after_loss 1 or more")
         if self.crop_scale < 1.0:
             raise ValueError(f"crop_scale must be at least 1, got {self.crop_scale}")
         if not 0.0 <= self.velocity_weight <= 1.0:
@@ -219,6 +221,8 @@ class CrowdTracker:
         self._next_id = 0
         self._last_timestamp_ms = -1
         self._frames_since_search: int | None = None  # None: no search yet
+        self._last_search_ms = 0
+        self._frame_ms = 0.0  # the last interval between frames
         self._lost_since_search = False
         self._closed = False
         self.track_ids: tuple[int, ...] = ()  # the track of each pose the last detect returned
@@ -246,6 +250,8 @@ class CrowdTracker:
             raise SettingsError(
                 f"timestamp {timestamp_ms} ms is before the previous frame's {self._last_timestamp_ms} ms"
             )
+        if self._last_timestamp_ms >= 0 and timestamp_ms > self._last_timestamp_ms:
+            self._frame_ms = float(timestamp_ms - self._last_timestamp_ms)
         self._last_timestamp_ms = int(timestamp_ms)
 
         self._follow(rgb)
@@ -335,13 +341,18 @@ class CrowdTracker:
         if since is None:
             return True
         cfg = self.tracking
-        return since + 1 >= cfg.redetect_every or (self._lost_since_search and since + 1 >= cfg.redetect_after_loss)
+        # Half a frame early (rounded timestamps): at 10 fps, every 5th frame.
+        due_ms = 1000.0 * cfg.redetect_every_s - 0.5 * self._frame_ms
+        return self._last_timestamp_ms - self._last_search_ms >= due_ms or (
+            self._lost_since_search and since + 1 >= cfg.redetect_after_loss
+        )
 
     def _add_newcomers(self, rgb: np.ndarray) -> None:
         """Search the whole frame: a person who is a missed track's expected pose revives
         that track; one who is none of the tracks' is a new track."""
         self.searches += 1
         self._frames_since_search = 0
+        self._last_search_ms = self._last_timestamp_ms
         self._lost_since_search = False
         found = sorted(self._search.find(rgb), key=lambda p: -p.score)  # stable: ties stay left to right
         threshold = self._search.crowd.merge_similarity

@@ -207,6 +207,16 @@ def test_frames_must_match_and_time_must_not_go_back(estimators: EstimatorPool) 
         tracker.detect(frame, 300)
 
 
+@pytest.mark.parametrize("fps", [10, 30])
+def test_searches_are_spaced_in_seconds_not_frames(estimators: EstimatorPool, fps: int) -> None:
+    """1.2 s of an empty street is searched at 0, 0.5 and 1 s whatever the frame rate."""
+    frame = background_canvas("gravel", SIZE)
+    with CrowdTracker(estimators, SETTINGS, image_size=SIZE) as tracker:
+        for i in range(round(1.2 * fps)):
+            tracker.detect(frame, round(i * 1000 / fps))
+        assert tracker.searches == 3
+
+
 def test_the_video_search_looks_closer_than_a_photos() -> None:
     """Surveillance people (~70 px tall on 480x360) are half of the video search's
     smallest tiles, where the detector finds them; the photo search stops at 216 px."""
@@ -218,8 +228,8 @@ def test_the_video_search_looks_closer_than_a_photos() -> None:
 
 
 def test_settings_are_checked() -> None:
-    with pytest.raises(ValueError, match="redetect_every"):
-        TrackingSettings(redetect_every=0)
+    with pytest.raises(ValueError, match="redetect_every_s"):
+        TrackingSettings(redetect_every_s=0)
     with pytest.raises(ValueError, match="crop_scale"):
         TrackingSettings(crop_scale=0.5)
     with pytest.raises(SettingsError, match="image_size"):
