@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 
 import av
-import cv2
 import mediapipe as mp
 import numpy as np
 from mediapipe.tasks.python import BaseOptions, vision
@@ -35,6 +34,7 @@ from pose_core.types import PoseSettings
 
 # The Live page's processor lives app-side (ui/), which is not installed: import it from the checkout.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.bench_video import stage_frame  # noqa: E402
 from ui.live_views import PoseVideoProcessor  # noqa: E402
 
 SIZE = (640, 480)
@@ -44,19 +44,8 @@ CAMERA_FPS = 30
 def make_frames(count: int) -> list[np.ndarray]:
     from skimage import data  # noqa: PLC0415 - only the benchmark needs scikit-image
 
-    width, height = SIZE
     person = data.astronaut()
-    frames = []
-    for i in range(count):
-        scale = height / 512 * (0.8 + 0.15 * np.sin(i / 25))
-        scaled = cv2.resize(person, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
-        canvas = np.full((height, width, 3), 90, np.uint8)
-        x0 = int((width - scaled.shape[1]) / 2 + width / 8 * np.sin(i / 40))
-        h, w = min(height, scaled.shape[0]), min(width - x0, scaled.shape[1])
-        canvas[:h, x0 : x0 + w] = scaled[:h, :w]
-        noise = np.random.default_rng(i).normal(0, 3, canvas.shape)
-        frames.append(np.clip(canvas + noise, 0, 255).astype(np.uint8))
-    return frames
+    return [stage_frame(person, i, SIZE, sway_divisor=8) for i in range(count)]
 
 
 def camera_frames(frames: list[np.ndarray]) -> list[av.VideoFrame]:

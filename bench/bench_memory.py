@@ -43,7 +43,6 @@ import contextlib
 import datetime
 import os
 import platform
-import socket
 import subprocess
 import sys
 import tempfile
@@ -59,18 +58,10 @@ from typing import Any
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # tests.helpers, as the other benchmarks do
+from tests.helpers import CHROMIUM_ARGS, free_port  # noqa: E402
+
 CHROMIUM = Path("/usr/bin/chromium")
-# Flags for a closed network: without them Chromium keeps trying to reach Google's services.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 MB = 1024 * 1024
 SAMPLE_INTERVAL_S = 0.1
 SERVER_START_TIMEOUT_S = 120.0
@@ -211,12 +202,6 @@ def mb(n: int) -> float:
 
 
 # ---------------------------------------------------------------- the server
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextlib.contextmanager

@@ -36,6 +36,21 @@ SIZES = {"480p": (854, 480), "720p": (1280, 720)}
 FPS = 30
 
 
+def stage_frame(person: np.ndarray, i: int, size: tuple[int, int], sway_divisor: int) -> np.ndarray:
+    """Frame ``i`` of ``person`` (the astronaut photo) swaying 1/``sway_divisor`` of the width either
+    side and zooming slowly on a grey stage, with sensor-like noise: (H, W, 3) uint8 RGB.
+    The live benchmark makes its frames here too."""
+    width, height = size
+    scale = height / 512 * (0.8 + 0.15 * np.sin(i / 25))
+    scaled = cv2.resize(person, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
+    canvas = np.full((height, width, 3), 90, np.uint8)
+    x0 = int((width - scaled.shape[1]) / 2 + width / sway_divisor * np.sin(i / 40))
+    h, w = min(height, scaled.shape[0]), min(width - x0, scaled.shape[1])
+    canvas[:h, x0 : x0 + w] = scaled[:h, :w]
+    noise = np.random.default_rng(i).normal(0, 3, canvas.shape)  # sensor-like texture
+    return np.clip(canvas + noise, 0, 255).astype(np.uint8)
+
+
 def make_clip(size: tuple[int, int], seconds: float) -> bytes:
     from skimage import data  # noqa: PLC0415 - only the benchmark needs scikit-image
 
@@ -46,14 +61,7 @@ def make_clip(size: tuple[int, int], seconds: float) -> bytes:
         stream = out.add_stream("libx264", rate=FPS)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         for i in range(int(seconds * FPS)):
-            scale = height / 512 * (0.8 + 0.15 * np.sin(i / 25))
-            scaled = cv2.resize(person, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
-            canvas = np.full((height, width, 3), 90, np.uint8)
-            x0 = int((width - scaled.shape[1]) / 2 + width / 6 * np.sin(i / 40))
-            h, w = min(height, scaled.shape[0]), min(width - x0, scaled.shape[1])
-            canvas[:h, x0 : x0 + w] = scaled[:h, :w]
-            noise = np.random.default_rng(i).normal(0, 3, canvas.shape)  # sensor-like texture
-            rgb = np.clip(canvas + noise, 0, 255).astype(np.uint8)
+            rgb = stage_frame(person, i, size, sway_divisor=6)
             for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
                 out.mux(packet)
         for packet in stream.encode():

@@ -43,7 +43,7 @@ from typing import Literal, Protocol
 import cv2
 import numpy as np
 
-from pose_core.schema import COCO_KEYPOINTS, COCO_OKS_SIGMAS, INDEX
+from pose_core.schema import COCO_KEYPOINTS, COCO_OKS_SIGMAS, INDEX, LIMB_BONES
 from pose_core.types import PoseResult, PoseSettings, left_to_right
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in pixels
@@ -77,20 +77,7 @@ _OKS_SIGMAS = np.array(list(COCO_OKS_SIGMAS.values()), np.float64)
 _AREA_SCALE_PER_TORSO = 1.45
 
 # Bones whose 3D length (world landmarks, metres) must stay in proportion to the torso.
-_LIMBS = tuple(
-    (INDEX[a], INDEX[b])
-    for a, b in (
-        ("left_shoulder", "left_elbow"),
-        ("right_shoulder", "right_elbow"),
-        ("left_elbow", "left_wrist"),
-        ("right_elbow", "right_wrist"),
-        ("left_hip", "left_knee"),
-        ("right_hip", "right_knee"),
-        ("left_knee", "left_ankle"),
-        ("right_knee", "right_ankle"),
-        ("left_shoulder", "right_shoulder"),
-    )
-)
+_LIMBS = (*LIMB_BONES, (_L_SHOULDER, _R_SHOULDER))
 
 
 @dataclass(frozen=True)

@@ -135,6 +135,20 @@ BONES: tuple[tuple[int, int], ...] = _bones(
 )
 
 
+# The limbs' rigid segments among BONES (upper arms, forearms, thighs, shins): their
+# lengths keep human proportions whatever the pose.
+LIMB_BONES: tuple[tuple[int, int], ...] = _bones(
+    ("left_shoulder", "left_elbow"),
+    ("right_shoulder", "right_elbow"),
+    ("left_elbow", "left_wrist"),
+    ("right_elbow", "right_wrist"),
+    ("left_hip", "left_knee"),
+    ("right_hip", "right_knee"),
+    ("left_knee", "left_ankle"),
+    ("right_knee", "right_ankle"),
+)
+
+
 def bone_side(bone: tuple[int, int]) -> Side:
     """A bone's side: shared when both ends agree, else CENTER (e.g. across the hips)."""
     a, b = (LANDMARKS[i].side for i in bone)

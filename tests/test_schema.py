@@ -11,6 +11,7 @@ from pose_core.schema import (
     COCO_KEYPOINTS,
     INDEX,
     LANDMARKS,
+    LIMB_BONES,
     NAMES,
     NUM_LANDMARKS,
     Region,
@@ -79,3 +80,13 @@ def test_coco_mapping_has_the_17_keypoints_in_coco_order():
 def test_an_unknown_name_lists_the_valid_ones():
     with pytest.raises(KeyError, match="valid names: nose"):
         index_of("left_toe")
+
+
+def test_the_limb_bones_are_the_eight_arm_and_leg_segments_of_the_skeleton():
+    assert set(LIMB_BONES) <= set(BONES) and len(set(LIMB_BONES)) == 8
+    ends = {NAMES[i] for bone in LIMB_BONES for i in bone}
+    assert ends == {
+        f"{side}_{joint}"
+        for side in ("left", "right")
+        for joint in ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")
+    }
