@@ -49,7 +49,6 @@ import tempfile
 import threading
 import time
 import traceback
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,7 +58,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # tests.helpers, as the other benchmarks do
-from tests.helpers import CHROMIUM_ARGS, free_port  # noqa: E402
+from tests.helpers import CHROMIUM_ARGS, free_port, wait_until_healthy  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 MB = 1024 * 1024
@@ -233,18 +232,7 @@ def app_server(log_dir: Path) -> Iterator[tuple[str, subprocess.Popen[bytes], Pa
         server = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                        if response.read() == b"ok":
-                            break
-                except OSError:
-                    if server.poll() is not None:
-                        raise RuntimeError(f"streamlit exited with {server.returncode}; see {log_path}") from None
-                    if time.monotonic() > deadline:
-                        raise RuntimeError(f"streamlit did not start in {SERVER_START_TIMEOUT_S:.0f} s") from None
-                    time.sleep(0.25)
+            wait_until_healthy(url, server, SERVER_START_TIMEOUT_S, log_path, poll_s=0.25)
             yield url, server, log_path
         finally:
             _stop_tree(server)

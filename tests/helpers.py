@@ -234,6 +234,23 @@ CHROMIUM_ARGS = [
 ]
 
 
+def wait_until_healthy(url: str, server: subprocess.Popen, timeout_s: float, log_path: Path, poll_s: float) -> None:
+    """Return once the Streamlit server at ``url`` answers its health check; RuntimeError
+    when it exits or does not answer within ``timeout_s`` (its output is in ``log_path``)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.read() == b"ok":
+                    return
+        except OSError:
+            if server.poll() is not None:
+                raise RuntimeError(f"streamlit exited with {server.returncode}; see {log_path}") from None
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not start in {timeout_s:.0f} s; see {log_path}") from None
+            time.sleep(poll_s)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -257,16 +274,7 @@ def running_app(log_path: Path, env: dict[str, str] | None = None) -> Iterator[s
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 90
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                        if response.read() == b"ok":
-                            break
-                except OSError:
-                    if server.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(f"streamlit did not start; see {log_path}") from None
-                    time.sleep(0.5)
+            wait_until_healthy(url, server, 90.0, log_path, poll_s=0.5)
             yield url
         finally:
             server.terminate()
