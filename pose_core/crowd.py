@@ -199,6 +199,18 @@ class FoundPerson:
     source: Source  # which pass produced the pose kept for this person
 
 
+@dataclass(frozen=True)
+class SearchResult:
+    """What one search found."""
+
+    people: tuple[FoundPerson, ...]  # confirmed, left to right: what ``CrowdSearch.find`` returns
+    # Tile finds (passing every filter but the confirmation crop) not found again there and
+    # no duplicate of a person in ``people``, left to right. On the photos and clips measured
+    # most are people too soft or small for the detector's usual threshold, but some are
+    # ghosts (a cloth on grass, a kerb), so they are never reported as they are.
+    unconfirmed: tuple[FoundPerson, ...]
+
+
 # --- Plain functions the video tracker reuses --------------------------------------------
 
 
@@ -445,6 +457,11 @@ class CrowdSearch:
     def find(self, rgb: np.ndarray) -> tuple[FoundPerson, ...]:
         """Everyone found in an (H, W, 3) uint8 RGB image, left to right, at most
         ``settings.max_poses`` (the best supported when there are more)."""
+        return self.search(rgb).people
+
+    def search(self, rgb: np.ndarray) -> SearchResult:
+        """:meth:`find`'s people, and the tile finds their confirmation crop did not find
+        again (which a video tracker may still confirm another way)."""
         if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
             raise ValueError(f"expected an (H, W, 3) uint8 RGB array, got {rgb.shape} {rgb.dtype}")
         height, width = rgb.shape[:2]
@@ -489,18 +506,21 @@ class CrowdSearch:
             else:
                 kept[i] = replace(kept[i], views=kept[i].views + 1)
 
+        doubtful: list[_Candidate] = []
         if self.crowd.confirm:
-            confirmed = (
-                self._confirmed(rgb, c, whole, fill) if c.source == "tile" and not self._seen_enough(c) else c
-                for c in kept
-            )
-            kept = _merge_again([c for c in confirmed if c is not None], self.crowd.merge_similarity)
+            confirmed: list[_Candidate] = []
+            for c in kept:
+                checked = self._confirmed(rgb, c, whole, fill) if c.source == "tile" and not self._seen_enough(c) else c
+                if checked is None:
+                    doubtful.append(c)
+                else:
+                    confirmed.append(checked)
+            kept = _merge_again(confirmed, self.crowd.merge_similarity)
         best = sorted(kept, key=lambda c: -c.score)[: self.settings.max_poses]
-        by_pose = {id(c.pose): c for c in best}
-        return tuple(
-            FoundPerson(pose=p, bbox_px=pose_bbox_px(p), score=by_pose[id(p)].score, source=by_pose[id(p)].source)
-            for p in left_to_right([c.pose for c in best])
-        )
+        doubtful = [
+            c for c in doubtful if all(pose_similarity(c.pose, k.pose) < self.crowd.merge_similarity for k in kept)
+        ]
+        return SearchResult(_found(best), _found(doubtful))
 
     def _seen_enough(self, candidate: _Candidate) -> bool:
         return self.crowd.views_confirm is not None and candidate.views >= self.crowd.views_confirm
@@ -539,6 +559,15 @@ class CrowdSearch:
         if self.crowd.keep_refined and score > candidate.score and plausible(pose, self.crowd.limb_ratio_range):
             return _Candidate(pose, score, "refined")
         return candidate
+
+
+def _found(candidates: Sequence[_Candidate]) -> tuple[FoundPerson, ...]:
+    """The candidates as found people, left to right."""
+    by_pose = {id(c.pose): c for c in candidates}
+    return tuple(
+        FoundPerson(pose=p, bbox_px=pose_bbox_px(p), score=by_pose[id(p)].score, source=by_pose[id(p)].source)
+        for p in left_to_right([c.pose for c in candidates])
+    )
 
 
 def _merge_again(candidates: Sequence[_Candidate], threshold: float) -> list[_Candidate]:
