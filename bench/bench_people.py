@@ -31,6 +31,11 @@ Run from the repository's root as a module (it shares tests/scenes.py with the t
     python -m bench.bench_people [--scenario photos|video|both] [--canvases 4] [--people 3]
         [--max-poses 6] [--model full] [--ablation] [--clip-people 5] [--clip-heights 50,70]
         [--clip-frames 60] [--clip-seeds 3]
+    python -m bench.bench_people --clip FILE [--clip-frames N]   # a real clip of your own
+
+``--clip FILE`` runs a real video (no annotations: people found per frame, not recall)
+through plain VIDEO mode and the crowd tracker: the way to check the surveillance target
+on footage the project cannot ship.
 """
 
 from __future__ import annotations
@@ -173,10 +178,7 @@ def run(args: argparse.Namespace) -> None:
         f"# bench_people: model {args.model}, max people {args.max_poses}, {args.canvases} canvases x "
         f"{args.people} people per height, 1920x1080, seed {args.seed}"
     )
-    print(
-        f"# machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}"
-    )
+    print(_machine_line())
     print("# people are head-and-torso crops of two real portraits (astronaut, Grace Hopper);")
     print("# 'height' = crop height in px (a standing person with that head would be ~2.5x taller)")
     print()
@@ -291,10 +293,7 @@ def run_video(args: argparse.Namespace) -> None:
         f"{args.clip_frames} frames, {size[0]}x{size[1]} at {fps:.0f} fps, {args.clip_people} people walking "
         f"on {args.clip_background}"
     )
-    print(
-        f"# machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}"
-    )
+    print(_machine_line())
     print(
         f"# people: head-and-torso crops {heights[0]}-{heights[1]} px tall (a standing person with that head "
         f"would be ~{round(2.5 * heights[0])}-{round(2.5 * heights[1])} px)"
@@ -308,6 +307,51 @@ def run_video(args: argparse.Namespace) -> None:
     print(f"crowd: {calls / frames:.1f} landmarker calls per frame, a full search in {searches / frames:.0%} of frames")
 
 
+def _machine_line() -> str:
+    return (
+        f"# machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}"
+    )
+
+
+def run_file_clip(args: argparse.Namespace) -> None:
+    """A real clip of your own (no annotations, so no recall): people found per frame by
+    plain VIDEO mode and by the crowd tracker, and the time ratio."""
+    settings = PoseSettings(model=args.model, max_poses=args.max_poses)
+    frames = [(frame.time_s, frame.rgb) for frame in FrameReader(args.clip)][: args.clip_frames or None]
+    if not frames:
+        raise SystemExit(f"no frames in {args.clip}")
+    size = (frames[0][1].shape[1], frames[0][1].shape[0])
+    with VideoPoseEstimator(settings) as plain:
+        plain.detect(frames[0][1], 0)  # warm-up: creation and the first call are not timed
+    counts: dict[str, list[int]] = {}
+    ms: dict[str, float] = {}
+    estimators = EstimatorPool()
+    with VideoPoseEstimator(settings) as plain, CrowdTracker(estimators, settings, image_size=size) as tracker:
+        for name, detect in (("plain", plain.detect), ("crowd", tracker.detect)):
+            counts[name], ms[name] = [], 0.0
+            for time_s, rgb in frames:
+                start = time.perf_counter()
+                counts[name].append(len(detect(rgb, round(time_s * 1000))))
+                ms[name] += (time.perf_counter() - start) * 1000.0
+        calls, searches = tracker.calls, tracker.searches
+    estimators.close()
+    n = len(frames)
+    print(f"# bench_people clip: {args.clip}, {n} frames of {size[0]}x{size[1]}, model {args.model}, ", end="")
+    print(f"max people {args.max_poses}")
+    print(_machine_line())
+    print()
+    print("    mode | >=1 found | found/frame | time per frame")
+    for name in ("plain", "crowd"):
+        found = np.array(counts[name])
+        print(
+            f"{name:>8} | {(found > 0).mean():8.0%} | {found.mean():11.2f} | {ms[name] / n:7.1f} ms = "
+            f"{ms[name] / ms['plain']:5.1f}x"
+        )
+    print()
+    print(f"crowd: {calls / n:.1f} landmarker calls per frame, a full search in {searches / n:.0%} of frames")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--canvases", type=int, default=4, help="canvases per person height")
@@ -319,10 +363,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--scenario", choices=["photos", "video", "both"], default="both")
     parser.add_argument("--clip-people", type=int, default=5, help="people walking in each clip")
     parser.add_argument("--clip-heights", default="50,70", help="low,high head-and-torso crop heights in px")
-    parser.add_argument("--clip-frames", type=int, default=60)
+    parser.add_argument("--clip-frames", type=int, help="frames per clip (default 60; --clip: all)")
     parser.add_argument("--clip-seeds", type=int, default=3, help="clips (one per seed)")
     parser.add_argument("--clip-background", default="gravel")
+    parser.add_argument(
+        "--clip", metavar="FILE", help="instead: a real video file of your own (people found per frame, no recall)"
+    )
     args = parser.parse_args(argv)
+    if args.clip:
+        run_file_clip(args)
+        return
+    args.clip_frames = args.clip_frames or 60
     if args.scenario in {"photos", "both"}:
         run(args)
     if args.scenario == "both":
