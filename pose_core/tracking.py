@@ -94,22 +94,20 @@ class TrackingSettings:
     # After a track is dropped, search again this many frames after the last search at the
     # earliest (a person hidden behind another for 20 frames must not cost 20 searches).
     redetect_after_loss: int = 2
-    # The crops a person is looked for in, in order until they are found: squares this
-    # many times the long side of a box around them ("seen": every point the model sees;
-    # "upper": face, arms and hips only), centred on it, each a nearly independent try
-    # (the detector misses a clearly visible person in one crop in 8-20 % of frames).
-    # On a real surveillance clip (480x360, 10 fps, people 40-90 px tall) the video
-    # search's finds were found again on the next frame in 57 of 66 cases at 2x the seen
-    # box (a passer-by's whole visible height), against 16 at 1.8x the upper body (which
-    # enlarges a tiny person ~6x and cuts their legs), 38 at 2.6x and 53 at 3.6x. But
-    # the model places legs it cannot see, often with visibility >= 0.5 (a head-and-torso
-    # 51 px tall got a seen box 86 px tall from guessed knees), and a crop built on those
-    # has a half-body person too small in it: with the seen box first, the person behind
-    # in the crossing test was followed in 1 of 8 frames. So the upper body at 2.6x first
-    # (1.3x a standing person's height), then the seen box at 2x and 3x. Over that real
-    # clip's 795 frames: 2.93 people per frame with 18.2 landmarker calls (seen box
-    # first: 2.95, 16.2); the upper body alone at (1.8, 2.6, 3.6): 2.31 over its first
-    # 300 frames against 2.63.
+    # The crops a person is looked for in until they are found: squares this many times
+    # the long side of a box around them ("seen": every point the model sees; "upper":
+    # face, arms and hips only), centred on it, each a nearly independent try (the
+    # detector misses a clearly visible person in one crop in 8-20 % of frames); the one
+    # that found the person last time is tried first. On a real surveillance clip
+    # (480x360, 10 fps, people 40-90 px tall) the video search's finds were found again
+    # on the next frame in 57 of 66 cases at 2x the seen box (a passer-by's whole
+    # height), against 16 at 1.8x the upper body (which enlarges a tiny person ~6x and
+    # cuts their legs), 38 at 2.6x and 53 at 3.6x. But the model places legs it cannot
+    # see, often with visibility >= 0.5 (a head-and-torso 51 px tall got a seen box 86 px
+    # tall from guessed knees), so a half-body person is too small in a seen-box crop:
+    # without the upper-body crops, the person behind in the crossing test was followed
+    # in 1 of 8 frames. Over the real clip's 795 frames: 2.93 people per frame, 18.0
+    # landmarker calls; the same crops always upper body 1.8x first: 2.67, 22.3 calls.
     crops: tuple[tuple[Literal["seen", "upper"], float], ...] = (
         ("seen", 2.0),
         ("upper", 1.8),
@@ -130,7 +128,8 @@ class TrackingSettings:
     # than the usual 0.5: only people confirmed or on probation (below) are followed, and
     # the crop's pose must still be like the last one; a small, soft person scores around
     # 0.5 from frame to frame and was lost at every dip. On the real clip above (795
-    # frames): 2.93 people per frame against 2.67 at 0.5, no ghost seen. It costs identity
+    # frames, crops then upper body 2.6x first): 2.93 people per frame against 2.67 at
+    # 0.5, no ghost seen. It costs identity
     # switches on bench_people.py's pasted walkers (6 against 2 over 180 frames: a
     # neighbour taken for the person for a frame).
     follow_detection_confidence: float | None = 0.3
@@ -155,7 +154,7 @@ class TrackingSettings:
     # compression took a clip's 70 px people from 16/32 confirmed to 0/32) still moves.
     # On the real clip about half the tile finds were unconfirmed, some of them real
     # people, some ghosts on still things; with probation 2.67 people per frame against
-    # 2.61 without (795 frames, the other settings as they are now), and every person it
+    # 2.61 without (795 frames, following at 0.5, crops upper body first), and every person it
     # let in, checked by eye on frames every 4 s, was a real one. Small, because most of
     # those finds are not found again in the next frame's crop either. 0 disables
     # probation: unconfirmed finds are forgotten.
