@@ -41,6 +41,7 @@ on footage the project cannot ship.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import platform
 import statistics
@@ -318,7 +319,8 @@ def run_file_clip(args: argparse.Namespace) -> None:
     """A real clip of your own (no annotations, so no recall): people found per frame by
     plain VIDEO mode and by the crowd tracker, and the time ratio."""
     settings = PoseSettings(model=args.model, max_poses=args.max_poses)
-    frames = [(frame.time_s, frame.rgb) for frame in FrameReader(args.clip)][: args.clip_frames or None]
+    reader = itertools.islice(FrameReader(args.clip), args.clip_frames)  # None: every frame
+    frames = [(frame.time_s, frame.rgb) for frame in reader]
     if not frames:
         raise SystemExit(f"no frames in {args.clip}")
     size = (frames[0][1].shape[1], frames[0][1].shape[0])
