@@ -254,6 +254,11 @@ def torso_size_px(pose: PoseResult) -> float:
     return float(max(shoulders, np.linalg.norm(mid_shoulder - mid_hip), 1.0))
 
 
+def torso_centre_px(pose: PoseResult) -> np.ndarray:
+    """(2,) the mean of the shoulders and hips, in pixels."""
+    return pose.landmarks_px[_TORSO].astype(np.float64).mean(axis=0)
+
+
 def pose_similarity(a: PoseResult, b: PoseResult) -> float:
     """OKS-like similarity of two poses of one image, in [0, 1]: 1 is the same points.
 
@@ -376,11 +381,9 @@ def painted_out(rgb: np.ndarray, boxes: Sequence[Box], margin: float, fill: np.n
     ``margin`` of its width and height on each side) filled with the colour ``fill`` (3,)."""
     out = rgb.copy()
     height, width = rgb.shape[:2]
-    for x0, y0, x1, y1 in boxes:
-        mx, my = margin * (x1 - x0), margin * (y1 - y0)
-        rows = slice(max(0, round(y0 - my)), min(height, round(y1 + my)))
-        cols = slice(max(0, round(x0 - mx)), min(width, round(x1 + mx)))
-        out[rows, cols] = fill
+    for box in boxes:
+        x0, y0, x1, y1 = _grown(box, margin)
+        out[max(0, round(y0)) : min(height, round(y1)), max(0, round(x0)) : min(width, round(x1))] = fill
     return out
 
 
@@ -472,10 +475,10 @@ class CrowdSearch:
 
         # The tiles are cut from the image with the whole-image people painted out (see paint_found).
         fill = mean_colour(rgb)
-        whole = [c.pose for c in kept]
+        whole = [visible_box_px(c.pose) for c in kept]  # the whole-image people's seen boxes
         source, painted = rgb, []
         if self.crowd.paint_found and whole:
-            painted = [_grown(visible_box_px(p), self.crowd.paint_margin) for p in whole]
+            painted = [_grown(box, self.crowd.paint_margin) for box in whole]
             source = painted_out(rgb, painted, 0.0, fill)
         tile_poses: list[_Candidate] = []
         for window in tile_grid(width, height, self.crowd):
@@ -526,7 +529,7 @@ class CrowdSearch:
         return self.crowd.views_confirm is not None and candidate.views >= self.crowd.views_confirm
 
     def _confirmed(
-        self, rgb: np.ndarray, candidate: _Candidate, whole: Sequence[PoseResult], fill: np.ndarray
+        self, rgb: np.ndarray, candidate: _Candidate, whole: Sequence[Box], fill: np.ndarray
     ) -> _Candidate | None:
         """The person re-run alone on a square crop centred on them (as BlazePose tracks a
         person), with the whole-image people painted out as in the tiles (else the detector
@@ -543,10 +546,7 @@ class CrowdSearch:
         # The landmark model's input is 256 px; a crop of that size loses nothing it could use.
         region = rgb[window[1] : window[3], window[0] : window[2]]
         if self.crowd.paint_found and whole:
-            shifted = [
-                (a - window[0], b - window[1], c - window[0], d - window[1])
-                for a, b, c, d in map(visible_box_px, whole)
-            ]
+            shifted = [(a - window[0], b - window[1], c - window[0], d - window[1]) for a, b, c, d in whole]
             region = painted_out(region, shifted, 0.0, fill)
         crop = resized_to(region, LANDMARK_INPUT_PX)
         poses = [to_image(p, window, (width, height)) for p in self._detect(crop, self.crowd.confirm_max_poses)]

@@ -51,6 +51,7 @@ from pose_core.crowd import (
     square_window,
     support_score,
     to_image,
+    torso_centre_px,
     torso_size_px,
     visible_box_px,
 )
@@ -65,7 +66,6 @@ from pose_core.types import PoseResult, PoseSettings, left_to_right
 # person, head to hips is about half their height.
 _UPPER_BODY = np.arange(INDEX["right_hip"] + 1)
 
-_TORSO = np.array([INDEX["left_shoulder"], INDEX["right_shoulder"], INDEX["left_hip"], INDEX["right_hip"]])
 # A pose on probation moved onto its first one must be at least this like it: COCO's "same
 # pose" line, so it is the same body that walked, not a pose that changed shape.
 _SAME_BODY_SIMILARITY = 0.5
@@ -259,11 +259,6 @@ def picture_shift(previous: np.ndarray, current: np.ndarray) -> np.ndarray:
     window = cv2.createHanningWindow(previous.shape[::-1], cv2.CV_32F)
     (dx, dy), _ = cv2.phaseCorrelate(previous, current, window)
     return np.array([dx, dy])
-
-
-def _torso_centre(pose: PoseResult) -> np.ndarray:
-    """(2,) the mean of the shoulders and hips, in pixels."""
-    return pose.landmarks_px[_TORSO].astype(np.float64).mean(axis=0)
 
 
 def _centre(box: tuple[float, float, float, float]) -> np.ndarray:
@@ -496,7 +491,7 @@ class CrowdTracker:
         torso, first_torso = torso_size_px(track.pose), torso_size_px(track.origin)
         if not 0.75 <= torso / first_torso <= 1.33:
             return False
-        moved = _torso_centre(track.pose) - _torso_centre(track.origin)
+        moved = torso_centre_px(track.pose) - torso_centre_px(track.origin)
         if np.linalg.norm(moved - track.background_px) < self.tracking.probation_move_torsos * first_torso:
             return False
         return pose_similarity(track.pose, _moved(track.origin, moved)) >= _SAME_BODY_SIMILARITY
