@@ -82,25 +82,33 @@ _LIMBS = (*LIMB_BONES, (_L_SHOULDER, _R_SHOULDER))
 
 @dataclass(frozen=True)
 class CrowdSettings:
-    """How hard to look. The defaults cost 11 landmarker calls on a 16:9 photo (1 whole +
-    2 large + 8 small tiles) plus one small confirmation crop per person found in one tile
-    only: 12.1 calls, 7.8x plain mode's time on the 1080p canvases of bench_people.py
-    (plain mode: 18 ms per photo; the ratio moves with it from run to run). A call costs
-    ~6 ms for the detector whatever the image size, plus ~10 ms per person found."""
+    """How hard to look. The defaults cost 18 landmarker calls on a 16:9 photo (1 whole +
+    2 large + 15 small tiles) plus one small confirmation crop per person found in one tile
+    only: 19.1 calls, 11.1x plain mode's time on the 1080p canvases of bench_people.py
+    (plain mode: 19 ms per photo; the ratio moves with it from run to run). A call costs
+    ~6 ms for the detector whatever the image size, plus ~10 ms each time the detector
+    fires (the landmark model runs even when the pose is then rejected)."""
 
     # Tile sides as fractions of the image's short side, largest first. 1.0 gives square
     # tiles as tall as the image (2 across a 16:9 photo; none for a square photo, which
-    # the whole-image pass already covers); 0.6 gives 4 x 2 tiles on 16:9, 2 x 2 on a
-    # square. The detector needs a head-and-torso about 1/4 of what it looks at, so these
-    # reach people whose head-and-torso is ~1/4 and ~1/7 of the short side. A third,
-    # smaller scale (0.4: 6 x 3 tiles) would double the time, past the 8x budget.
-    tile_fractions: tuple[float, ...] = (1.0, 0.6)
+    # the whole-image pass already covers); 0.45 gives 5 x 3 tiles on 16:9, 4 x 3 on 4:3.
+    # The detector needs a head-and-torso about 1/4 of what it looks at, so these reach
+    # people whose head-and-torso is ~1/4 and ~1/9 of the short side: a person ~130 px
+    # tall in a 640 x 480 photo, ~290 px in a 1080p one. Measured against the former
+    # (1.0, 0.6) in one run: recall 0.65 against 0.51 on bench_people's canvases (people
+    # with a 120-160 px head-and-torso: 0.92 against 0.58), and on 14 real photos (8 of
+    # them surveillance frames, 4-6 people each) 0.73 against 0.52 of the people a far
+    # slower search finds, for 1.5x the time (11x plain mode at 1080p against 7.7x). The
+    # time buys what the issue is about. (0.45,) alone found the same people for 2 calls
+    # less, but on a photo under 356 px high its tiles fall under min_tile_px and the 1.0
+    # tiles are all that is left. (0.5,) with overlap 0.1: 12 tiles, 0.54 on the canvases.
+    tile_fractions: tuple[float, ...] = (1.0, 0.45)
     # Neighbouring tiles share at least this fraction of their side, so a person cut by one
     # tile's edge is whole in the next one as long as they are narrower than the overlap.
     # 0.2 rather than 0.25: two image-high tiles across a 16:9 photo instead of three (they
-    # still share 240 px at 1080p), 12.1 calls instead of 13.0 and 7.8x plain mode's time
-    # instead of 8.2x on bench_people.py, the same people found on 3 real photos and the
-    # canvases (one of 12 at the largest size lost in one run of four).
+    # still share 240 px at 1080p); measured with the former (1.0, 0.6) layout: 12.1 calls
+    # instead of 13.0, the same people found on 3 real photos and the canvases (one of 12
+    # at the largest size lost in one run of four).
     overlap: float = 0.2
     # Tiles smaller than this are not worth a call: a person found in them would be under
     # ~50 px, below what the 256 px landmark model resolves usefully.

@@ -203,7 +203,7 @@ def test_pose_similarity_tells_the_same_person_from_a_neighbour(
 
 @pytest.mark.parametrize(
     ("size", "count"),
-    [((1920, 1080), 10), ((1280, 720), 10), ((512, 512), 4), ((480, 360), 8), ((200, 150), 0)],
+    [((1920, 1080), 17), ((1280, 720), 17), ((512, 512), 9), ((480, 360), 14), ((200, 150), 0)],
 )
 def test_tile_layout_follows_the_image_size(size: tuple[int, int], count: int) -> None:
     """Tiles scale with the short side, so a 16:9 photo costs the same at any resolution;
