@@ -147,6 +147,10 @@ class CrowdSettings:
     # dropped: it is a person partly hidden by the paint, whose pose is a guess (measured:
     # two people crossing, the one behind found a second time as a half-body duplicate).
     max_painted_fraction: float = 0.25
+    # A tile at least this fraction under paint is not searched: what is left of it is a
+    # strip beside the people already found, too narrow for a person who is neither cut
+    # by the tile's edge nor partly under paint (both dropped above). None: search every tile.
+    skip_painted_tile: float | None = 0.8
     # Poses from tiles need mean visibility x presence over nose, shoulders and hips of at
     # least this. 0.5 is where the quick experiment of crowd-notes brought false people
     # back to the whole-image level; upper-body people score ~0.6.
@@ -412,6 +416,29 @@ def covered_fraction(box: Box, cover: Sequence[Box]) -> float:
     )
 
 
+_MASK_STEP = 8  # the paint mask's cell, in pixels: tile shares to within a few per cent
+
+
+def _paint_mask(size: tuple[int, int], boxes: Sequence[Box]) -> np.ndarray:
+    """(ceil(H / 8), ceil(W / 8)) bool: which 8 x 8 cells of an image of ``size`` (width,
+    height) the boxes cover (a union, so overlapping people are not counted twice)."""
+    width, height = size
+    mask = np.zeros((-(-height // _MASK_STEP), -(-width // _MASK_STEP)), bool)
+    for x0, y0, x1, y1 in boxes:
+        mask[
+            max(0, round(y0 / _MASK_STEP)) : max(0, round(y1 / _MASK_STEP)),
+            max(0, round(x0 / _MASK_STEP)) : max(0, round(x1 / _MASK_STEP)),
+        ] = True
+    return mask
+
+
+def _painted_share(mask: np.ndarray, window: tuple[int, int, int, int]) -> float:
+    """The fraction of ``window`` (x0, y0, x1, y1 pixels) that ``mask``'s cells cover."""
+    x0, y0, x1, y1 = (round(v / _MASK_STEP) for v in window)
+    cells = mask[y0 : max(y1, y0 + 1), x0 : max(x1, x0 + 1)]
+    return float(cells.mean()) if cells.size else 0.0
+
+
 def mean_colour(rgb: np.ndarray) -> np.ndarray:
     """(3,) uint8: the mean colour of every 8th pixel each way (the mean of every pixel of
     a 12 MP photo costs more than a landmarker call)."""
@@ -489,8 +516,12 @@ class CrowdSearch:
             painted = [_grown(box, self.crowd.paint_margin) for box in whole]
             source = painted_out(rgb, painted, 0.0, fill)
         tile_poses: list[_Candidate] = []
+        paint_mask = _paint_mask(size, painted)
         for window in tile_grid(width, height, self.crowd):
             x0, y0, x1, y1 = window
+            limit = self.crowd.skip_painted_tile
+            if limit is not None and painted and _painted_share(paint_mask, window) >= limit:
+                continue
             tile = source[y0:y1, x0:x1]
             if self.crowd.tile_side_px is not None and max(tile.shape[:2]) < self.crowd.tile_side_px:
                 tile = resized_to(tile, self.crowd.tile_side_px)

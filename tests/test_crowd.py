@@ -8,6 +8,7 @@ import subprocess
 import sys
 from dataclasses import replace
 
+import cv2
 import numpy as np
 import pytest
 from skimage import data
@@ -129,6 +130,19 @@ def test_a_portrait_photo_gives_exactly_plain_modes_pose(estimators: EstimatorPo
     plain = estimators(CROWD).detect(astronaut)
     assert len(found) == len(plain) == 1
     assert np.array_equal(found[0].pose.landmarks, plain[0].landmarks)
+
+
+def test_tiles_under_the_person_already_found_are_not_searched(estimators: EstimatorPool) -> None:
+    """Grace Hopper's portrait at 1080 px: the tiles her painted-out box covers are
+    skipped, and the search still returns exactly plain mode's pose."""
+    hopper = portraits()[1].rgb
+    hopper = cv2.resize(hopper, (round(hopper.shape[1] * 1080 / hopper.shape[0]), 1080))
+    every_tile = CrowdSearch(estimators, CROWD, replace(CrowdSettings(), skip_painted_tile=None))
+    skipping = CrowdSearch(estimators, CROWD)
+    found, plain = skipping.find(hopper), estimators(CROWD).detect(hopper)
+    assert len(every_tile.find(hopper)) == len(found) == len(plain) == 1
+    assert np.array_equal(found[0].pose.landmarks, plain[0].landmarks)
+    assert skipping.calls < every_tile.calls
 
 
 def test_a_person_the_detector_passes_over_is_found_with_the_others_painted_out(
