@@ -14,7 +14,8 @@ What :class:`CrowdSearch` does, in order:
    number of landmarker calls, hence the time, is the same for any resolution of one
    aspect ratio); small tiles are upscaled to a working size before the landmarker sees
    them; the tiles are cut from the image with the people of step 1 painted out, since
-   the detector reports the most salient person it sees and often nobody else;
+   the detector reports the most salient person it sees and often nobody else, and a
+   tile almost all under paint is skipped;
 3. every tile pose mapped back to image coordinates (a new :class:`PoseResult` whose
    ``image_size`` is the full image; world landmarks are unchanged: they are metric
    and independent of the crop), then rejected if it is cut by an inner tile edge, too
@@ -84,8 +85,8 @@ _LIMBS = (*LIMB_BONES, (_L_SHOULDER, _R_SHOULDER))
 class CrowdSettings:
     """How hard to look. The defaults cost 18 landmarker calls on a 16:9 photo (1 whole +
     2 large + 15 small tiles) plus one small confirmation crop per person found in one tile
-    only: 19.1 calls, 11.1x plain mode's time on the 1080p canvases of bench_people.py
-    (plain mode: 19 ms per photo; the ratio moves with it from run to run). A call costs
+    only: 19.1 calls, 11.4x plain mode's time on the 1080p canvases of bench_people.py
+    (plain mode: 18 ms per photo; the ratio moves with it from run to run). A call costs
     ~6 ms for the detector whatever the image size, plus ~10 ms each time the detector
     fires (the landmark model runs even when the pose is then rejected)."""
 
@@ -199,6 +200,8 @@ class CrowdSettings:
             raise ValueError(f"tile_fractions must be in [0.1, 1], got {self.tile_fractions}")
         if not 0.0 <= self.overlap < 0.9:
             raise ValueError(f"overlap must be in [0, 0.9), got {self.overlap}")
+        if self.skip_painted_tile is not None and not 0.0 < self.skip_painted_tile <= 1.0:
+            raise ValueError(f"skip_painted_tile must be in (0, 1] or None, got {self.skip_painted_tile}")
 
 
 @dataclass(frozen=True, eq=False)

@@ -238,6 +238,8 @@ def test_settings_are_checked() -> None:
         CrowdSettings(tile_fractions=(2.0,))
     with pytest.raises(ValueError, match="overlap"):
         CrowdSettings(overlap=0.95)
+    with pytest.raises(ValueError, match="skip_painted_tile"):
+        CrowdSettings(skip_painted_tile=0.0)
 
 
 def test_the_search_imports_neither_mediapipe_nor_streamlit() -> None:
