@@ -341,8 +341,10 @@ def run_file_clip(args: argparse.Namespace) -> None:
         calls, searches = tracker.calls, tracker.searches
     estimators.close()
     n = len(frames)
-    print(f"# bench_people clip: {args.clip}, {n} frames of {size[0]}x{size[1]}, model {args.model}, ", end="")
-    print(f"max people {args.max_poses}")
+    print(
+        f"# bench_people clip: {args.clip}, {n} frames of {size[0]}x{size[1]}, model {args.model}, "
+        f"max people {args.max_poses}"
+    )
     print(_machine_line())
     print()
     print("    mode | >=1 found | found/frame | time per frame")

@@ -391,15 +391,22 @@ def square_window(cx: float, cy: float, half: float, image_size: tuple[int, int]
     )
 
 
-def painted_out(rgb: np.ndarray, boxes: Sequence[Box], margin: float, fill: np.ndarray) -> np.ndarray:
+def painted_out(rgb: np.ndarray, boxes: Sequence[Box], margin: float, fill: np.ndarray | bool) -> np.ndarray:
     """A copy of an (H, W, 3) image with each box (x0, y0, x1, y1 pixels, grown by
-    ``margin`` of its width and height on each side) filled with the colour ``fill`` (3,)."""
+    ``margin`` of its width and height on each side) filled with the colour ``fill`` (3,);
+    an (H, W) array works too, with a scalar ``fill`` (the search's paint mask)."""
     out = rgb.copy()
     height, width = rgb.shape[:2]
     for box in boxes:
         x0, y0, x1, y1 = _grown(box, margin)
         out[max(0, round(y0)) : min(height, round(y1)), max(0, round(x0)) : min(width, round(x1))] = fill
     return out
+
+
+def _scaled(box: Box, factor: float) -> Box:
+    """``box`` with every coordinate times ``factor``."""
+    x0, y0, x1, y1 = box
+    return x0 * factor, y0 * factor, x1 * factor, y1 * factor
 
 
 def _grown(box: Box, margin: float) -> Box:
@@ -420,19 +427,6 @@ def covered_fraction(box: Box, cover: Sequence[Box]) -> float:
 
 
 _MASK_STEP = 8  # the paint mask's cell, in pixels: tile shares to within a few per cent
-
-
-def _paint_mask(size: tuple[int, int], boxes: Sequence[Box]) -> np.ndarray:
-    """(ceil(H / 8), ceil(W / 8)) bool: which 8 x 8 cells of an image of ``size`` (width,
-    height) the boxes cover (a union, so overlapping people are not counted twice)."""
-    width, height = size
-    mask = np.zeros((-(-height // _MASK_STEP), -(-width // _MASK_STEP)), bool)
-    for x0, y0, x1, y1 in boxes:
-        mask[
-            max(0, round(y0 / _MASK_STEP)) : max(0, round(y1 / _MASK_STEP)),
-            max(0, round(x0 / _MASK_STEP)) : max(0, round(x1 / _MASK_STEP)),
-        ] = True
-    return mask
 
 
 def _painted_share(mask: np.ndarray, window: tuple[int, int, int, int]) -> float:
@@ -519,11 +513,14 @@ class CrowdSearch:
             painted = [_grown(box, self.crowd.paint_margin) for box in whole]
             source = painted_out(rgb, painted, 0.0, fill)
         tile_poses: list[_Candidate] = []
-        paint_mask = _paint_mask(size, painted)
+        # Which 8 x 8 cells are under paint (a union: overlapping people count once).
+        paint_mask = None
+        if painted and self.crowd.skip_painted_tile is not None:
+            cells = (-(-height // _MASK_STEP), -(-width // _MASK_STEP))
+            paint_mask = painted_out(np.zeros(cells, bool), [_scaled(b, 1 / _MASK_STEP) for b in painted], 0.0, True)
         for window in tile_grid(width, height, self.crowd):
             x0, y0, x1, y1 = window
-            limit = self.crowd.skip_painted_tile
-            if limit is not None and painted and _painted_share(paint_mask, window) >= limit:
+            if paint_mask is not None and _painted_share(paint_mask, window) >= self.crowd.skip_painted_tile:
                 continue
             tile = source[y0:y1, x0:x1]
             if self.crowd.tile_side_px is not None and max(tile.shape[:2]) < self.crowd.tile_side_px:

@@ -129,9 +129,8 @@ class TrackingSettings:
     # the crop's pose must still be like the last one; a small, soft person scores around
     # 0.5 from frame to frame and was lost at every dip. On the real clip above (795
     # frames, crops then upper body 2.6x first): 2.93 people per frame against 2.67 at
-    # 0.5, no ghost seen. It costs identity
-    # switches on bench_people.py's pasted walkers (6 against 2 over 180 frames: a
-    # neighbour taken for the person for a frame).
+    # 0.5, no ghost seen. It costs identity switches on bench_people.py's pasted walkers
+    # (6 against 2 over 180 frames: a neighbour taken for the person for a frame).
     follow_detection_confidence: float | None = 0.3
     # The crop's best pose is the same person when its similarity to the last pose, moved
     # by the person's velocity, reaches this. The same person one frame later scored
@@ -158,6 +157,9 @@ class TrackingSettings:
     # let in, checked by eye on frames every 4 s, was a real one. Small, because most of
     # those finds are not found again in the next frame's crop either. 0 disables
     # probation: unconfirmed finds are forgotten.
+    probation_move_torsos: float = 0.6
+    probation_frames: int = 3
+    probation_s: float = 2.0
     # A person the search found in a tile only (not on the whole frame) is reported from
     # the first frame they are followed in, not the frame they were found in: a ghost
     # that passed the search's confirmation crop (a fold of scikit-image's rocket, in some
@@ -165,9 +167,6 @@ class TrackingSettings:
     # found again on the next frame, a person is. Costs each newcomer one frame.
     # 0: tile finds are reported at once.
     tile_finds_follows_first: int = 1
-    probation_move_torsos: float = 0.6
-    probation_frames: int = 3
-    probation_s: float = 2.0
     # Velocity is smoothed from frame to frame with this weight on the newest step, so a
     # jittery landmark does not throw the next crop; 0: no motion prediction.
     velocity_weight: float = 0.5
@@ -456,6 +455,8 @@ class CrowdTracker:
     def _camera_shift(self, rgb: np.ndarray) -> np.ndarray:
         """(2,) how far the picture moved since the last frame, in pixels (x, y); zero for
         the first frame and when nobody is on probation (nothing needs it then)."""
+        if self.tracking.probation_move_torsos <= 0:  # no probation: never needed
+            return np.zeros(2)
         grey, factor = shrunk_grey(rgb)
         previous, self._previous_grey = self._previous_grey, grey
         if previous is None or previous.shape != grey.shape or all(t.confirmed for t in self._tracks):
@@ -473,13 +474,17 @@ class CrowdTracker:
                     cfg.probation_move_torsos > 0
                     and track.followed >= cfg.probation_frames
                     and self._walked(track)
-                    and sum(t.confirmed for t in self._tracks) < self.settings.max_poses
+                    and self._room_for_a_person()
                 ):
                     track.confirmed = True
                 elif self._last_timestamp_ms - track.born_ms > 1000.0 * cfg.probation_s:
                     continue
             kept.append(track)
         self._tracks = kept
+
+    def _room_for_a_person(self) -> bool:
+        """Whether fewer than ``settings.max_poses`` tracks are confirmed people."""
+        return sum(t.confirmed for t in self._tracks) < self.settings.max_poses
 
     def _walked(self, track: _Track) -> bool:
         """Whether a track on probation moved at least ``probation_move_torsos`` against
@@ -532,7 +537,7 @@ class CrowdTracker:
                         best.pose = best.seen = person.pose
                         best.missed, best.similarity = 0, similarity
                     if confirmed and not best.confirmed:  # on probation: confirmed now
-                        best.confirmed = sum(t.confirmed for t in self._tracks) < self.settings.max_poses
+                        best.confirmed = self._room_for_a_person()
                     continue
                 # A pose mostly inside a followed person's box is that person seen worse (half a
                 # body, measured when two people cross), or someone hidden behind them: not a newcomer.
