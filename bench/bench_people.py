@@ -141,6 +141,7 @@ def run(args: argparse.Namespace) -> None:
             "one scale (0.75)": replace(CrowdSettings(), tile_fractions=(0.75,)),
             "tiles 1.0 + 0.6": replace(CrowdSettings(), tile_fractions=(1.0, 0.6)),  # the layout before 0.45
             "no tile skipped": replace(CrowdSettings(), skip_painted_tile=None),
+            "cut poses dropped": replace(CrowdSettings(), rescue_cut=0),  # no second look at them
             "no ghost filters": replace(CrowdSettings(), min_score=0.0, edge_margin=-1.0, limb_ratio_range=(0, 1e9)),
         }
     plain = estimators(settings)

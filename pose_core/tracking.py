@@ -208,6 +208,7 @@ VIDEO_SEARCH = CrowdSettings(
     tile_side_px=256,
     tile_detection_confidence=0.3,
     views_confirm=None,
+    rescue_cut=0,
 )
 
 

@@ -164,6 +164,29 @@ def test_a_person_the_detector_passes_over_is_found_with_the_others_painted_out(
     assert sorted(j for i, j, score in match([p.pose for p in found], people) if score >= 0.5) == [0, 1]
 
 
+def test_a_person_cut_by_every_tile_is_found_again_on_a_crop_around_them(
+    estimators: EstimatorPool, references: tuple[PoseResult, ...]
+) -> None:
+    """Three people with a 120 px head and torso at 1080p (one of bench_people's canvases):
+    Grace Hopper, in the middle, straddles the edges of the small tiles that hold her, so
+    each tile's pose of her is cut and dropped; looked for again on a larger crop around
+    the cut pose, she is found, and the others stay as they were."""
+    canvas = background_canvas("coffee", (1920, 1080))
+    people = [
+        paste(canvas, portraits()[i], references[i], x, y, 120)
+        for i, (x, y) in [(0, (1773, 442)), (1, (1269, 690)), (0, (1128, 833))]
+    ]
+    without = CrowdSearch(estimators, CROWD, replace(CrowdSettings(), rescue_cut=0)).find(canvas)
+    found = CrowdSearch(estimators, CROWD).find(canvas)
+
+    def matched(found: tuple[FoundPerson, ...]) -> dict[int, str]:
+        return {j: found[i].source for i, j, score in match([p.pose for p in found], people) if score >= 0.5}
+
+    assert matched(without) == {0: "tile", 2: "tile"}
+    assert matched(found) == {0: "tile", 1: "refined", 2: "tile"}
+    assert len(found) == 3
+
+
 def test_painting_out_fills_the_grown_boxes_and_nothing_else() -> None:
     rgb = np.arange(100 * 200 * 3, dtype=np.uint32).reshape(100, 200, 3).astype(np.uint8)
     fill = np.array([1, 2, 3], np.uint8)
@@ -240,6 +263,8 @@ def test_settings_are_checked() -> None:
         CrowdSettings(overlap=0.95)
     with pytest.raises(ValueError, match="skip_painted_tile"):
         CrowdSettings(skip_painted_tile=0.0)
+    with pytest.raises(ValueError, match="rescue"):
+        CrowdSettings(rescue_scale=0.5)
 
 
 def test_the_search_imports_neither_mediapipe_nor_streamlit() -> None:
