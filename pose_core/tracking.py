@@ -208,6 +208,8 @@ VIDEO_SEARCH = CrowdSettings(
     tile_side_px=256,
     tile_detection_confidence=0.3,
     views_confirm=None,
+    # Not measured on video: off, so the clips' measured people and time stay as above
+    # (a person cut in one search may be whole in the next, half a second later).
     rescue_cut=0,
 )
 

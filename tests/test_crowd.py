@@ -179,8 +179,9 @@ def test_a_person_cut_by_every_tile_is_found_again_on_a_crop_around_them(
     without = CrowdSearch(estimators, CROWD, replace(CrowdSettings(), rescue_cut=0)).find(canvas)
     found = CrowdSearch(estimators, CROWD).find(canvas)
 
-    def matched(found: tuple[FoundPerson, ...]) -> dict[int, str]:
-        return {j: found[i].source for i, j, score in match([p.pose for p in found], people) if score >= 0.5}
+    def matched(search_found: tuple[FoundPerson, ...]) -> dict[int, str]:
+        poses = [p.pose for p in search_found]
+        return {j: search_found[i].source for i, j, score in match(poses, people) if score >= 0.5}
 
     assert matched(without) == {0: "tile", 2: "tile"}
     assert matched(found) == {0: "tile", 1: "refined", 2: "tile"}
