@@ -88,9 +88,9 @@ class CrowdSettings:
     """How hard to look. The defaults cost 18 landmarker calls on a 16:9 photo (1 whole +
     2 large + 15 small tiles) plus one small crop per person found in one tile only or cut
     by every tile edge: 19.3 calls, 11.3x plain mode's time on the 1080p canvases of
-    bench_people.py (plain mode: 19 ms per photo; the ratio moves with it from run to run). A call costs
-    ~6 ms for the detector whatever the image size, plus ~10 ms each time the detector
-    fires (the landmark model runs even when the pose is then rejected)."""
+    bench_people.py (plain mode: 19 ms per photo; the ratio moves with it from run to
+    run). A call costs ~6 ms for the detector whatever the image size, plus ~10 ms each
+    time the detector fires (the landmark model runs even when the pose is then rejected)."""
 
     # Tile sides as fractions of the image's short side, largest first. 1.0 gives square
     # tiles as tall as the image (2 across a 16:9 photo; none for a square photo, which
@@ -547,11 +547,7 @@ class CrowdSearch:
             for found in self._detect(tile, self.settings.max_poses, tile=True):
                 pose = to_image(found, window, size)
                 score = support_score(pose)
-                if (
-                    score >= self.crowd.min_score
-                    and plausible(pose, self.crowd.limb_ratio_range)
-                    and covered_fraction(visible_box_px(pose), painted) <= self.crowd.max_painted_fraction
-                ):
+                if self._usable(pose, score, painted):
                     cut = _cut_by_inner_edge(pose, window, self.crowd)
                     (cut_poses if cut else tile_poses).append(_Candidate(pose, score, "tile"))
 
@@ -573,11 +569,11 @@ class CrowdSearch:
         for candidate in sorted(cut_poses, key=lambda c: -c.score):
             if rescues >= self.crowd.rescue_cut:
                 break
-            if any(pose_similarity(candidate.pose, k.pose) >= self.crowd.merge_similarity for k in kept):
+            if _like_anyone(candidate.pose, kept, self.crowd.merge_similarity):
                 continue  # someone already found: another tile held them whole
             rescues += 1
             rescued = self._rescued(rgb, candidate, whole, fill)
-            if rescued and all(pose_similarity(rescued.pose, k.pose) < self.crowd.merge_similarity for k in kept):
+            if rescued and not _like_anyone(rescued.pose, kept, self.crowd.merge_similarity):
                 kept.append(rescued)
 
         doubtful: list[_Candidate] = []
@@ -591,10 +587,17 @@ class CrowdSearch:
                     confirmed.append(checked)
             kept = _merge_again(confirmed, self.crowd.merge_similarity)
         best = sorted(kept, key=lambda c: -c.score)[: self.settings.max_poses]
-        doubtful = [
-            c for c in doubtful if all(pose_similarity(c.pose, k.pose) < self.crowd.merge_similarity for k in kept)
-        ]
+        doubtful = [c for c in doubtful if not _like_anyone(c.pose, kept, self.crowd.merge_similarity)]
         return SearchResult(_found(best), _found(doubtful))
+
+    def _usable(self, pose: PoseResult, score: float, painted: Sequence[Box]) -> bool:
+        """Whether a pose from a tile or crop is well enough supported, of human
+        proportions, and not mostly under the ``painted`` boxes."""
+        return (
+            score >= self.crowd.min_score
+            and plausible(pose, self.crowd.limb_ratio_range)
+            and covered_fraction(visible_box_px(pose), painted) <= self.crowd.max_painted_fraction
+        )
 
     def _seen_enough(self, candidate: _Candidate) -> bool:
         return self.crowd.views_confirm is not None and candidate.views >= self.crowd.views_confirm
@@ -626,12 +629,7 @@ class CrowdSearch:
             return None
         pose, window = found
         score = support_score(pose)
-        if (
-            score < self.crowd.min_score
-            or _cut_by_inner_edge(pose, window, self.crowd)
-            or not plausible(pose, self.crowd.limb_ratio_range)
-            or covered_fraction(visible_box_px(pose), whole) > self.crowd.max_painted_fraction
-        ):
+        if not self._usable(pose, score, whole) or _cut_by_inner_edge(pose, window, self.crowd):
             return None
         return _Candidate(pose, score, "refined", views=2)
 
@@ -676,6 +674,11 @@ def _merge_again(candidates: Sequence[_Candidate], threshold: float) -> list[_Ca
     of each such pair in the given order (whole-image poses come first)."""
     kept: list[_Candidate] = []
     for candidate in candidates:
-        if all(pose_similarity(candidate.pose, k.pose) < threshold for k in kept):
+        if not _like_anyone(candidate.pose, kept, threshold):
             kept.append(candidate)
     return kept
+
+
+def _like_anyone(pose: PoseResult, candidates: Sequence[_Candidate], threshold: float) -> bool:
+    """Whether ``pose`` is as similar as one person to one of ``candidates``' poses."""
+    return any(pose_similarity(pose, c.pose) >= threshold for c in candidates)
