@@ -251,6 +251,16 @@ class VideoTally:
         )
 
 
+def _warm_up(settings: PoseSettings, estimators: EstimatorPool, rgb: np.ndarray) -> None:
+    """One untimed frame through each mode, so that neither mode's timing includes
+    loading the library or making landmarkers (~0.1 s each): the crowd tracker's are made
+    on first use and kept by ``estimators``, which the timed tracker then shares."""
+    with VideoPoseEstimator(settings) as plain:
+        plain.detect(rgb, 0)
+    with CrowdTracker(estimators, settings, image_size=(rgb.shape[1], rgb.shape[0])) as tracker:
+        tracker.detect(rgb, 0)
+
+
 def _run_clip(
     clip_frames: Sequence[np.ndarray],
     detect: Callable[[np.ndarray, int], tuple[PoseResult, ...]],
@@ -280,8 +290,7 @@ def run_video(args: argparse.Namespace) -> None:
         walkers = surveillance_walkers(np.random.default_rng(seed), args.clip_people, heights, args.clip_frames, size)
         clip = make_clip(references, walkers, args.clip_frames, size, background_name=args.clip_background)
         frames = [frame.rgb for frame in FrameReader(encode_clip(list(clip.frames), fps=round(fps)))]
-        with VideoPoseEstimator(settings) as plain:
-            plain.detect(frames[0], 0)  # warm-up: creation and the first call are not timed
+        _warm_up(settings, estimators, frames[0])
         with VideoPoseEstimator(settings) as plain:
             rows, ms = _run_clip(frames, plain.detect, settings.max_poses, fps)
         tallies["plain"].add_clip(clip, rows, ms)
@@ -327,11 +336,10 @@ def run_file_clip(args: argparse.Namespace) -> None:
     if not frames:
         raise SystemExit(f"no frames in {args.clip}")
     size = (frames[0][1].shape[1], frames[0][1].shape[0])
-    with VideoPoseEstimator(settings) as plain:
-        plain.detect(frames[0][1], 0)  # warm-up: creation and the first call are not timed
+    estimators = EstimatorPool()
+    _warm_up(settings, estimators, frames[0][1])
     counts: dict[str, list[int]] = {}
     ms: dict[str, float] = {}
-    estimators = EstimatorPool()
     with VideoPoseEstimator(settings) as plain, CrowdTracker(estimators, settings, image_size=size) as tracker:
         for name, detect in (("plain", plain.detect), ("crowd", tracker.detect)):
             counts[name], ms[name] = [], 0.0
