@@ -73,6 +73,7 @@ def shows_full_result(at: AppTest) -> None:
     assert angle_table["Definition"].str.contains("180° = straight line").any()  # definitions beside readings
     labels = [b.label for b in at.get("download_button")]
     assert {"Overlay (PNG)", "Landmarks (CSV)", "Everything (JSON)"} <= set(labels)
+    assert all(b.proto.ignore_rerun for b in at.get("download_button")), "a download never reruns the page"
     assert any("inference" in c.value and "decode" in c.value for c in at.caption)
 
 

@@ -132,6 +132,7 @@ def postures_page_ui(settings: PoseSettings) -> None:
         "application/json",
         icon=":material/download:",
         key="dl-classifier",
+        on_click=state.DOWNLOAD_CLICK,
     )
     if right.button(t("teach.forget"), key="posture-forget"):
         del st.session_state[state.POSTURE_CLASSIFIER]

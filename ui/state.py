@@ -47,6 +47,13 @@ ANGLE_ARCS = "angle_arcs"
 SESSION_RESULTS = "session_results"  # session state: (digest, settings) -> Outcome now shown
 
 DISPLAY_MAX_SIDE = 1600  # on-screen copies; landmarks and exports keep full resolution
+# What a download button's click does to the page: nothing. Streamlit's default reruns the
+# whole page on every download, for nothing here (the image page redraws its pictures and
+# 3D view), and that rerun can race a deferred download (data given as a function): a run
+# starting clears the session's outgoing messages, and in Streamlit 1.67 that clear keeps
+# lifecycle messages only, so the file's answer, if it is still waiting there, is lost and
+# the button spins until its 3 minute timeout.
+DOWNLOAD_CLICK = "ignore"
 
 
 @st.cache_resource(max_entries=6, show_spinner="Loading the pose model...")

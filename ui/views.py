@@ -51,7 +51,14 @@ def downloads_ui(*downloads: Download) -> None:
     """A row of equal-width download buttons (they stack in a narrow window)."""
     for column, d in zip(st.columns(len(downloads)), downloads, strict=True):
         column.download_button(
-            d.label, data=d.data, file_name=d.file_name, mime=d.mime, icon=d.icon, width="stretch", key=d.key
+            d.label,
+            data=d.data,
+            file_name=d.file_name,
+            mime=d.mime,
+            icon=d.icon,
+            width="stretch",
+            key=d.key,
+            on_click=state.DOWNLOAD_CLICK,
         )
 
 
@@ -404,6 +411,7 @@ def batch_picker_ui(items: Sequence[InputImage], outcomes: Sequence[state.Outcom
         icon=":material/folder_zip:",
         width="stretch",
         key="dl-zip",
+        on_click=state.DOWNLOAD_CLICK,
     )
     return int(chosen or 0)
 
