@@ -18,6 +18,7 @@ import os
 import re
 import subprocess
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -110,6 +111,11 @@ def _readout(page) -> tuple[float, str]:  # noqa: ANN001
     return (float(found.group(1)), found.group(3)) if found else (0.0, "")
 
 
+def _dropped(console_line: str) -> bool:
+    """streamlit-webrtc's log line for a connection that was made and then lost."""
+    return "connectionstatechange disconnected" in console_line or "connectionstatechange failed" in console_line
+
+
 def _fail_saying_what_was_seen(page, console: list[str], server_log: Path, tmp_path: Path, what: str) -> None:  # noqa: ANN001
     """Fail with a screenshot, the browser console's and the server log's last lines: a live
     failure is timing-dependent, and rarely comes back when run again."""
@@ -134,11 +140,22 @@ def test_the_camera_shows_her_skeleton_live_with_fps_and_a_person_found(
             page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
             page.goto(f"{live_app}/live")
             stream = page.frame_locator("iframe[title*='streamlit_webrtc']")
-            stream.get_by_role("button", name="Start the camera").click(timeout=60_000)
-            deadline = time.monotonic() + 60
+            start = stream.get_by_role("button", name="Start the camera")
+            start.click(timeout=60_000)
+            deadline, restarted = time.monotonic() + 60, False
             while (reading := _readout(page)) and not (reading[0] > 0 and reading[1] == "1 person found"):
                 if time.monotonic() > deadline:
                     _fail_saying_what_was_seen(page, console, server_log, tmp_path, "no fps and person readout in 60 s")
+                if not restarted and any(_dropped(line) for line in console):
+                    # NOTE: Chromium sometimes drops a connection it has just made, before the
+                    # first readout: once in CI, once in ~25 full runs here, and in 3 of 16 runs of
+                    # this module beside a full suite on 2 cores, where the server's event loop
+                    # never stalled over 0.6 s. A person presses Start again; so does the test,
+                    # once, and says so. A second drop fails.
+                    warnings.warn("the live connection dropped once and was started again", stacklevel=1)
+                    restarted, deadline = True, time.monotonic() + 60
+                    page.mouse.move(0, 0)  # the pointer is where Freeze's help now opens, over Start
+                    start.click(timeout=60_000)
                 page.wait_for_timeout(500)
             page.wait_for_timeout(1000)  # a few more frames
             video = stream.locator("video")
