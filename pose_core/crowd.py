@@ -33,15 +33,21 @@ What :class:`CrowdSearch` does, in order:
    plain mode orders them), at most ``settings.max_poses``.
 
 No MediaPipe here: the landmarker is reached through ``estimator_for`` so the app can pass
-its cached estimators and the command line its own.
+its cached estimators and the command line its own. With ``lanes`` > 1 the tiles are
+searched on that many landmarkers at once, one thread each (a landmarker runs one call at
+a time on one core; two on two cores: 1.6x for tiles with nobody, 1.9x with someone):
+the same people, sooner, for one more landmarker's memory per lane.
 """
 
 from __future__ import annotations
 
 import math
+import queue
+import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeVar
 
 import cv2
 import numpy as np
@@ -57,6 +63,44 @@ class Detector(Protocol):
     """What the search needs of ``pose_core.inference.PoseEstimator``."""
 
     def detect(self, rgb: np.ndarray) -> tuple[PoseResult, ...]: ...
+
+
+class EstimatorFor(Protocol):
+    """Where a search gets its landmarkers: the one for ``settings`` on ``lane``, each lane
+    a landmarker of its own (``pose_core.analysis.EstimatorPool``). Lane 0 is asked for as
+    ``estimator_for(settings)``, so a one-argument source serves a one-lane search."""
+
+    def __call__(self, settings: PoseSettings, lane: int = 0) -> Detector: ...
+
+
+def landmarker_on(estimator_for: EstimatorFor, settings: PoseSettings, lane: int) -> Detector:
+    """``estimator_for``'s landmarker for ``settings`` on ``lane``."""
+    return estimator_for(settings, lane) if lane else estimator_for(settings)
+
+
+_Item = TypeVar("_Item")
+_Out = TypeVar("_Out")
+
+
+def run_on_lanes(lanes: int, job: Callable[[_Item, int], _Out], items: Sequence[_Item]) -> list[_Out]:
+    """``[job(item, lane) for item in items]`` in that order, up to ``lanes`` jobs at once,
+    each given a lane (0 .. lanes - 1) that no other running job holds, so no two jobs
+    queue on one landmarker. One lane: in this thread, one after the other."""
+    if lanes <= 1 or len(items) <= 1:
+        return [job(item, 0) for item in items]
+    free: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for lane in range(lanes):
+        free.put(lane)
+
+    def on_a_free_lane(item: _Item) -> _Out:
+        lane = free.get()
+        try:
+            return job(item, lane)
+        finally:
+            free.put(lane)
+
+    with ThreadPoolExecutor(max_workers=min(lanes, len(items)), thread_name_prefix="pose-lane") as pool:
+        return list(pool.map(on_a_free_lane, items))
 
 
 # --- Keypoints the geometry below is built on -------------------------------------------
@@ -87,8 +131,9 @@ _LIMBS = (*LIMB_BONES, (_L_SHOULDER, _R_SHOULDER))
 class CrowdSettings:
     """How hard to look. The defaults cost 18 landmarker calls on a 16:9 photo (1 whole +
     2 large + 15 small tiles) plus one small crop per person found in one tile only or cut
-    by every tile edge: 19.3 calls, 11.3x plain mode's time on the 1080p canvases of
-    bench_people.py (plain mode: 19 ms per photo; the ratio moves with it from run to
+    by every tile edge: 19.3 calls on the 1080p canvases of bench_people.py, 12.0x plain
+    mode's time with the tiles on one landmarker, 7.9x on two (``CrowdSearch``'s lanes; one
+    run, 2 cores; plain mode: 19 ms per photo, and the ratio moves with it from run to
     run). A call costs ~6 ms for the detector whatever the image size, plus ~10 ms each
     time the detector fires (the landmark model runs even when the pose is then rejected)."""
 
@@ -101,8 +146,8 @@ class CrowdSettings:
     # (1.0, 0.6) in one run: recall 0.65 against 0.51 on bench_people's canvases (people
     # with a 120-160 px head-and-torso: 0.92 against 0.58), and on 14 real photos (8 of
     # them surveillance frames, 4-6 people each) 0.73 against 0.52 of the people a far
-    # slower search finds, for 1.5x the time (11x plain mode at 1080p against 7.7x). The
-    # time buys what the issue is about. (0.45,) alone found the same people for 2 calls
+    # slower search finds, for 1.5x the time (11x plain mode at 1080p against 7.7x, on one
+    # landmarker). The time buys what the issue is about. (0.45,) alone found the same people for 2 calls
     # less, but on a photo under 356 px high its tiles fall under min_tile_px and the 1.0
     # tiles are all that is left. (0.5,) with overlap 0.1: 12 tiles, 0.54 on the canvases.
     tile_fractions: tuple[float, ...] = (1.0, 0.45)
@@ -487,25 +532,38 @@ class _Candidate:
 
 class CrowdSearch:
     """Everyone in a photo: whole image + tiles at two scales + one confirmation crop per
-    person found in a tile. Thread-safe if the estimators are (IMAGE mode ones are)."""
+    person found in a tile. Thread-safe if the estimators are (IMAGE mode ones are).
+
+    ``lanes``: how many landmarkers search the tiles at once (see :func:`run_on_lanes`);
+    the people found are the same for any number. Only the tiles, most of the calls, are
+    spread: a crop's call depends on what was found before it, and lanes for the crops'
+    settings (two poses, not six) would cost one more landmarker each.
+    """
 
     def __init__(
         self,
-        estimator_for: Callable[[PoseSettings], Detector],
+        estimator_for: EstimatorFor,
         settings: PoseSettings,
         crowd: CrowdSettings = CrowdSettings(),
+        *,
+        lanes: int = 1,
     ) -> None:
+        if lanes < 1:
+            raise ValueError(f"lanes must be at least 1, got {lanes}")
         self.settings = settings
         self.crowd = crowd
+        self.lanes = lanes
         self._estimator_for = estimator_for
+        self._calls_lock = threading.Lock()
         self.calls = 0  # landmarker calls made by this search object (tests, benchmarks)
 
-    def _detect(self, rgb: np.ndarray, max_poses: int, *, tile: bool = False) -> tuple[PoseResult, ...]:
-        self.calls += 1
+    def _detect(self, rgb: np.ndarray, max_poses: int, *, tile: bool = False, lane: int = 0) -> tuple[PoseResult, ...]:
+        with self._calls_lock:  # tiles are searched from several threads
+            self.calls += 1
         settings = replace(self.settings, max_poses=max_poses)
         if tile and self.crowd.tile_detection_confidence is not None:
             settings = replace(settings, min_detection_confidence=self.crowd.tile_detection_confidence)
-        return self._estimator_for(settings).detect(rgb)
+        return landmarker_on(self._estimator_for, settings, lane).detect(rgb)
 
     def find(self, rgb: np.ndarray) -> tuple[FoundPerson, ...]:
         """Everyone found in an (H, W, 3) uint8 RGB image, left to right, at most
@@ -537,19 +595,30 @@ class CrowdSearch:
         if painted and self.crowd.skip_painted_tile is not None:
             cells = (-(-height // _MASK_STEP), -(-width // _MASK_STEP))
             paint_mask = painted_out(np.zeros(cells, bool), [_scaled(b, 1 / _MASK_STEP) for b in painted], 0.0, True)
-        for window in tile_grid(width, height, self.crowd):
+        windows = [
+            window
+            for window in tile_grid(width, height, self.crowd)
+            if paint_mask is None or _painted_share(paint_mask, window) < self.crowd.skip_painted_tile
+        ]
+
+        def search_tile(window: tuple[int, int, int, int], lane: int) -> list[tuple[_Candidate, bool]]:
+            """The usable poses of one tile, each with whether an inner tile edge cuts it."""
             x0, y0, x1, y1 = window
-            if paint_mask is not None and _painted_share(paint_mask, window) >= self.crowd.skip_painted_tile:
-                continue
             tile = source[y0:y1, x0:x1]
             if self.crowd.tile_side_px is not None and max(tile.shape[:2]) < self.crowd.tile_side_px:
                 tile = resized_to(tile, self.crowd.tile_side_px)
-            for found in self._detect(tile, self.settings.max_poses, tile=True):
+            finds = []
+            for found in self._detect(tile, self.settings.max_poses, tile=True, lane=lane):
                 pose = to_image(found, window, size)
                 score = support_score(pose)
                 if self._usable(pose, score, painted):
-                    cut = _cut_by_inner_edge(pose, window, self.crowd)
-                    (cut_poses if cut else tile_poses).append(_Candidate(pose, score, "tile"))
+                    finds.append((_Candidate(pose, score, "tile"), _cut_by_inner_edge(pose, window, self.crowd)))
+            return finds
+
+        # In tile order whatever the lanes, so the merge below sees the same list.
+        for finds in run_on_lanes(self.lanes, search_tile, windows):
+            for candidate, cut in finds:
+                (cut_poses if cut else tile_poses).append(candidate)
 
         # Greedy merge: best supported first; a pose as similar as one person to a kept
         # one is that person again. Whole-image poses were kept first so they win.

@@ -27,12 +27,14 @@ track each returned pose came from, for callers that want this tracker's own ide
 
 It holds state (tracks, velocities, the last timestamp): one tracker per video job,
 never shared. It is built from IMAGE-mode landmarkers obtained through ``estimator_for``
-(as :class:`pose_core.crowd.CrowdSearch` is), which may be shared. No MediaPipe here.
+(as :class:`pose_core.crowd.CrowdSearch` is), which may be shared. With ``lanes`` > 1 the
+people are followed, and the search's tiles searched, on that many landmarkers at once
+(the same tracks, sooner). No MediaPipe here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -43,11 +45,13 @@ from pose_core.crowd import (
     LANDMARK_INPUT_PX,
     CrowdSearch,
     CrowdSettings,
-    Detector,
+    EstimatorFor,
     covered_fraction,
+    landmarker_on,
     plausible,
     pose_similarity,
     resized_to,
+    run_on_lanes,
     square_window,
     support_score,
     to_image,
@@ -288,12 +292,13 @@ class CrowdTracker:
 
     def __init__(
         self,
-        estimator_for: Callable[[PoseSettings], Detector],
+        estimator_for: EstimatorFor,
         settings: PoseSettings,
         *,
         image_size: tuple[int, int],
         crowd: CrowdSettings | None = None,
         tracking: TrackingSettings = TrackingSettings(),
+        lanes: int = 1,
     ) -> None:
         width, height = image_size
         if width < 1 or height < 1:
@@ -302,7 +307,9 @@ class CrowdTracker:
         self.image_size = (int(width), int(height))
         self.tracking = tracking
         self._estimator_for = estimator_for
-        self._search = CrowdSearch(estimator_for, settings, crowd or VIDEO_SEARCH)
+        self._search = CrowdSearch(estimator_for, settings, crowd or VIDEO_SEARCH, lanes=lanes)
+        self.lanes = lanes
+        self._calls_lock = threading.Lock()
         self._tracks: list[_Track] = []
         self._next_id = 0
         self._last_timestamp_ms = -1
@@ -369,8 +376,10 @@ class CrowdTracker:
 
     def _follow(self, rgb: np.ndarray) -> None:
         kept: list[_Track] = []
-        for track in self._tracks:  # in creation order: deterministic
-            followed = self._follow_one(rgb, track)
+        # Each track is followed on its own crop, so they can be followed at once; the
+        # results come back in creation order: deterministic.
+        every_followed = run_on_lanes(self.lanes, lambda track, lane: self._follow_one(rgb, track, lane), self._tracks)
+        for followed in every_followed:
             if not followed.confirmed:
                 if not followed.missed:  # on probation: one miss and it is gone
                     kept.append(followed)
@@ -391,7 +400,7 @@ class CrowdTracker:
                 self._lost_since_search = True
         self._tracks = sorted(unique, key=lambda t: t.id)
 
-    def _follow_one(self, rgb: np.ndarray, track: _Track) -> _Track:
+    def _follow_one(self, rgb: np.ndarray, track: _Track, lane: int = 0) -> _Track:
         """The track in this frame: followed, or missed once more (its pose then is where
         it was expected, and is not reported)."""
         cfg = self.tracking
@@ -404,7 +413,7 @@ class CrowdTracker:
         # seen-box crop, a half-body person in the upper-body one.
         order = [track.crop, *(i for i in range(len(cfg.crops)) if i != track.crop)]
         for index in order:
-            found = self._find_in_crop(rgb, predicted, *cfg.crops[index])
+            found = self._find_in_crop(rgb, predicted, *cfg.crops[index], lane=lane)
             if found is not None:
                 similarity, pose = found
                 # A missed track's pose is its expected one: the step is from its last seen pose.
@@ -424,7 +433,7 @@ class CrowdTracker:
         return replace(track, pose=predicted, similarity=0.0, missed=track.missed + 1)
 
     def _find_in_crop(
-        self, rgb: np.ndarray, predicted: PoseResult, box: str, scale: float
+        self, rgb: np.ndarray, predicted: PoseResult, box: str, scale: float, *, lane: int = 0
     ) -> tuple[float, PoseResult] | None:
         """The pose most like ``predicted`` on a square crop ``scale`` times the size of its
         ``box`` (see TrackingSettings.crops), with its similarity; None when there is none
@@ -437,11 +446,12 @@ class CrowdTracker:
         if window[2] - window[0] < 8 or window[3] - window[1] < 8:  # walked out of the frame
             return None
         crop = resized_to(rgb[window[1] : window[3], window[0] : window[2]], cfg.crop_side_px)
-        self.follow_calls += 1
+        with self._calls_lock:  # people are followed from several threads
+            self.follow_calls += 1
         settings = replace(self.settings, max_poses=cfg.crop_max_poses)
         if cfg.follow_detection_confidence is not None:
             settings = replace(settings, min_detection_confidence=cfg.follow_detection_confidence)
-        found = self._estimator_for(settings).detect(crop)
+        found = landmarker_on(self._estimator_for, settings, lane).detect(crop)
         poses = [to_image(p, window, (width, height)) for p in found]
         if not poses:
             return None

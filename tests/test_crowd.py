@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
+import time
 from dataclasses import replace
 
 import cv2
@@ -22,6 +24,7 @@ from pose_core.crowd import (
     painted_out,
     pose_bbox_px,
     pose_similarity,
+    run_on_lanes,
     tile_grid,
 )
 from pose_core.types import PoseResult, PoseSettings
@@ -122,6 +125,45 @@ def test_one_person_is_reported_once_and_as_plain_mode_sees_them(
     assert len(plain) == 1 and len(found) == 1
     assert found[0].source == "whole"
     assert np.array_equal(found[0].pose.landmarks, plain[0].landmarks)
+
+
+def test_two_lanes_find_the_same_people_with_the_same_calls(
+    estimators: EstimatorPool, group: Scene, group_found: tuple[FoundPerson, ...]
+) -> None:
+    one_lane = CrowdSearch(estimators, CROWD)
+    two_lanes = CrowdSearch(estimators, CROWD, lanes=2)
+    assert len(one_lane.find(group.rgb)) == len(group_found)
+    found = two_lanes.find(group.rgb)
+    assert two_lanes.calls == one_lane.calls
+    assert [p.source for p in found] == [p.source for p in group_found]
+    for a, b in zip(found, group_found, strict=True):
+        assert np.array_equal(a.pose.landmarks, b.pose.landmarks)
+        assert a.bbox_px == b.bbox_px and a.score == b.score
+
+
+def test_jobs_on_lanes_come_back_in_order_and_never_share_a_lane() -> None:
+    held: set[int] = set()
+    most_at_once = 0
+    lock = threading.Lock()
+
+    def job(item: int, lane: int) -> tuple[int, int]:
+        nonlocal most_at_once
+        with lock:
+            assert lane not in held  # one job per landmarker at a time
+            held.add(lane)
+            most_at_once = max(most_at_once, len(held))
+        time.sleep(0.002 * (item % 3))  # uneven jobs, as tiles with and without people are
+        with lock:
+            held.remove(lane)
+        return item * 10, lane
+
+    results = run_on_lanes(3, job, list(range(12)))
+    assert [item for item, _ in results] == [i * 10 for i in range(12)]
+    assert {lane for _, lane in results} <= {0, 1, 2}
+    assert most_at_once <= 3
+    assert run_on_lanes(1, job, [1, 2]) == [(10, 0), (20, 0)]  # one lane: lane 0, one after the other
+    with pytest.raises(ValueError, match="lanes"):
+        CrowdSearch(EstimatorPool(), CROWD, lanes=0)
 
 
 def test_a_portrait_photo_gives_exactly_plain_modes_pose(estimators: EstimatorPool, search: CrowdSearch) -> None:

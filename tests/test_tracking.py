@@ -40,11 +40,11 @@ def decoded(clip: Clip) -> list[np.ndarray]:
     return [frame.rgb for frame in FrameReader(encode_clip(list(clip.frames), fps=FPS))]
 
 
-def track(estimators: EstimatorPool, frames: Sequence[np.ndarray], slots: int = SETTINGS.max_poses):
+def track(estimators: EstimatorPool, frames: Sequence[np.ndarray], slots: int = SETTINGS.max_poses, lanes: int = 1):
     """Each frame's poses (in IdentityTracker slots) and the tracker's own track ids."""
     identities = IdentityTracker(slots, SIZE)
     rows, ids = [], []
-    with CrowdTracker(estimators, SETTINGS, image_size=SIZE) as tracker:
+    with CrowdTracker(estimators, SETTINGS, image_size=SIZE, lanes=lanes) as tracker:
         for t, rgb in enumerate(frames):
             poses = tracker.detect(rgb, round(t * 1000 / FPS))
             assert len(tracker.track_ids) == len(poses)
@@ -122,12 +122,15 @@ def test_each_person_keeps_their_identity(group: Clip, group_tracked) -> None:
     assert all(len(set(frame_ids)) == len(frame_ids) for frame_ids in ids)  # no track twice in a frame
 
 
-def test_the_same_frames_give_the_same_poses(estimators: EstimatorPool, group: Clip, group_tracked) -> None:
+@pytest.mark.parametrize("lanes", [1, 2])
+def test_the_same_frames_give_the_same_poses(estimators: EstimatorPool, group: Clip, group_tracked, lanes: int) -> None:
+    """Again, and on two landmarkers at once (people followed and tiles searched in
+    parallel): the same tracks and poses, through a second search (every 0.5 s: frame 5)."""
     rows, ids = group_tracked
-    frames = decoded(group)[:6]
-    again_rows, again_ids = track(estimators, frames)
-    assert again_ids == ids[:6]
-    for a, b in zip(rows[:6], again_rows, strict=True):
+    frames = decoded(group)[:8]
+    again_rows, again_ids = track(estimators, frames, lanes=lanes)
+    assert again_ids == ids[:8]
+    for a, b in zip(rows[:8], again_rows, strict=True):
         assert [p is None for p in a] == [p is None for p in b]
         assert all(np.array_equal(p.landmarks, q.landmarks) for p, q in zip(a, b, strict=True) if p is not None)
 
