@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TextIO
 
 from pose_core import __version__
+from pose_core.analysis import search_lanes
 from pose_core.drawing import DrawStyle
 from pose_core.errors import (
     ImageLoadError,
@@ -189,7 +190,7 @@ def video(args: argparse.Namespace) -> int:
     classifier = _classifier(args)
     _resolve_or_download(settings.model)
     smoothing = Smoothing(method=args.smoothing)
-    job = VideoJob(settings, stride=args.stride)
+    job = VideoJob(settings, stride=args.stride, lanes=search_lanes() if settings.crowd else 1)
     bar = Progress(0, "video")
     try:
         render = job.render(
@@ -244,7 +245,7 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
         "--crowd",
         action="store_true",
         help="find everyone: search the picture at several scales for groups, crowds and people far away "
-        "(several times slower; use with --max-poses N)",
+        "(several times slower; spread over up to 4 cores; use with --max-poses N)",
     )
     p.add_argument(
         "--classifier",

@@ -18,8 +18,9 @@ import multiprocessing
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
+from itertools import repeat
 
-from pose_core.analysis import EstimatorFor, EstimatorPool, analyze_image
+from pose_core.analysis import EstimatorFor, EstimatorPool, analyze_image, search_lanes
 from pose_core.angles import pose_angles
 from pose_core.drawing import DrawStyle, draw_overlay
 from pose_core.errors import ImageLoadError, SettingsError
@@ -38,12 +39,15 @@ class SourceResult:
     overlay_png: bytes | None = None  # PNG; None when not asked for or unreadable
 
 
-def analyze_source(source: str, settings: PoseSettings, estimator_for: EstimatorFor, *, overlay: bool) -> SourceResult:
+def analyze_source(
+    source: str, settings: PoseSettings, estimator_for: EstimatorFor, *, overlay: bool, lanes: int = 1
+) -> SourceResult:
     """Analyse the photo at ``source`` (a path); an unreadable one gives a record with its
     one-line ``error``. With ``overlay``, also draw the skeleton with elbow and knee
-    angles, as the command line's ``--overlay-dir`` writes it."""
+    angles, as the command line's ``--overlay-dir`` writes it. ``lanes``: see
+    :func:`pose_core.analysis.analyze_image`."""
     try:
-        image, analysis = analyze_image(source, settings, estimator_for)
+        image, analysis = analyze_image(source, settings, estimator_for, lanes=lanes)
     except ImageLoadError as exc:
         return SourceResult(ImageRecord(source=source, analysis=None, error=str(exc)))
     png = None
@@ -74,19 +78,21 @@ def analyze_sources(
 ) -> Iterator[SourceResult]:
     """Each source's :class:`SourceResult`, in input order, as it is ready: in this
     process with ``workers=1``, else in a pool of that many processes (no more than
-    there are sources). The results are the same either way."""
+    there are sources). A crowd search spreads its tiles over the cores the workers
+    leave (:func:`pose_core.analysis.search_lanes`). The results are the same either way."""
     check_workers(workers)
     workers = min(workers, len(sources))
+    lanes = search_lanes(workers) if settings.crowd else 1
     if workers <= 1:
         with EstimatorPool() as estimators:
             for source in sources:
-                yield analyze_source(source, settings, estimators, overlay=overlays)
+                yield analyze_source(source, settings, estimators, overlay=overlays, lanes=lanes)
         return
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         try:
             # chunksize 1: photos differ in size, and a worker that finishes early takes the next.
-            for result in pool.map(_analyze_in_worker, sources, [settings] * len(sources), [overlays] * len(sources)):
+            for result in pool.map(_analyze_in_worker, sources, repeat(settings), repeat(overlays), repeat(lanes)):
                 yield refrozen(result)
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -97,8 +103,8 @@ def analyze_sources(
 _worker_estimators: EstimatorPool | None = None
 
 
-def _analyze_in_worker(source: str, settings: PoseSettings, overlay: bool) -> SourceResult:
+def _analyze_in_worker(source: str, settings: PoseSettings, overlay: bool, lanes: int) -> SourceResult:
     global _worker_estimators  # noqa: PLW0603 - one pool per worker process, by design
     if _worker_estimators is None:
         _worker_estimators = EstimatorPool()
-    return analyze_source(source, settings, _worker_estimators, overlay=overlay)
+    return analyze_source(source, settings, _worker_estimators, overlay=overlay, lanes=lanes)

@@ -81,6 +81,7 @@ def analyze_video(
     progress: ProgressCallback | None = None,
     on_frame: Callable[[Frame], None] | None = None,
     estimator_for: EstimatorFor | None = None,
+    lanes: int = 1,
 ) -> VideoAnalysis:
     """Run the VIDEO-mode landmarker over every ``stride``-th frame, and with ``output``
     also write the annotated MP4 of the ``smoothing``-smoothed poses.
@@ -94,7 +95,8 @@ def analyze_video(
 
     With ``settings.crowd`` people are found by the multi-scale search and followed by
     :class:`pose_core.tracking.CrowdTracker` on IMAGE-mode landmarkers from
-    ``estimator_for`` (the app passes its shared ones; by default a pool for this job).
+    ``estimator_for`` (the app passes its shared ones; by default a pool for this job),
+    ``lanes`` of them at once.
     """
     settings = settings or PoseSettings()
     smoothing = smoothing or Smoothing()
@@ -122,7 +124,7 @@ def analyze_video(
     if settings.crowd:
         estimator_for = estimator_for or pool
         assert estimator_for is not None
-        detector = CrowdTracker(estimator_for, settings.landmarker, image_size=size)
+        detector = CrowdTracker(estimator_for, settings.landmarker, image_size=size, lanes=lanes)
         model = estimator_for(settings.landmarker).model
     else:
         detector = VideoPoseEstimator(settings)
@@ -224,9 +226,11 @@ class VideoJob:
         preview_side: int | None = None,
         max_renders: int = 2,
         estimator_for: EstimatorFor | None = None,
+        lanes: int = 1,
     ) -> None:
         self.settings = settings or PoseSettings()
         self.estimator_for = estimator_for  # IMAGE-mode landmarkers for crowd mode
+        self.lanes = lanes  # how many of them follow people at once (crowd mode)
         self.stride, self.limits, self.preview_side = stride, limits, preview_side
         self.analysis: VideoAnalysis | None = None
         self.previews: tuple[bytes, ...] = ()  # one JPEG per analysed frame (long side <= preview_side)
@@ -311,6 +315,7 @@ class VideoJob:
             progress=progress,
             on_frame=keep_preview if side else None,
             estimator_for=self.estimator_for,
+            lanes=self.lanes,
         )
         self.previews = tuple(previews)
         return buffer.getvalue() if buffer is not None else None

@@ -31,10 +31,13 @@ def _run(folder, out, *extra: str) -> int:
     )
 
 
-def test_two_workers_write_byte_for_byte_what_one_writes(batch, tmp_path):
+@pytest.mark.parametrize("mode", [[], ["--crowd"]], ids=["plain", "crowd"])
+def test_two_workers_write_byte_for_byte_what_one_writes(batch, tmp_path, mode):
+    """Also in crowd mode, where one process searches each photo's tiles on a landmarker
+    per core and two processes on one each."""
     one, two = tmp_path / "one", tmp_path / "two"
-    assert _run(batch, one) == 2  # one file unreadable, the rest through
-    assert _run(batch, two, "--workers", "2") == 2
+    assert _run(batch, one, *mode) == 2  # one file unreadable, the rest through
+    assert _run(batch, two, "--workers", "2", *mode) == 2
     doc = json.loads((two / "out.json").read_text().replace(str(two), str(one)))
     assert doc == json.loads((one / "out.json").read_text())
     assert [img["source"].rsplit("/", 1)[-1] for img in doc["images"]] == sorted(p.name for p in batch.iterdir())
