@@ -311,11 +311,15 @@ def test_the_tracker_imports_neither_mediapipe_nor_streamlit() -> None:
 
 def test_analyze_video_in_crowd_mode_follows_the_group_plain_mode_misses(group: Clip) -> None:
     """End to end through analyze_video: the clip encoded as H.264, decoded, tracked with
-    the crowd tracker, identities kept by the IdentityTracker, one series per person."""
+    the crowd tracker, identities kept by the IdentityTracker, one series per person; on
+    two lanes (as the command line runs it on two cores) the very same series."""
     clip = encode_clip(list(group.frames), fps=10)
     crowd = analyze_video(clip, PoseSettings(max_poses=6, crowd=True))
     plain = analyze_video(clip, PoseSettings(max_poses=6))
     per_frame = crowd.raw.present.sum(axis=1)
     assert per_frame.mean() >= 2 and (per_frame >= 1).mean() >= 0.9
     assert per_frame.mean() > plain.raw.present.sum(axis=1).mean()
+    two_lanes = analyze_video(clip, PoseSettings(max_poses=6, crowd=True), lanes=2)
+    assert np.array_equal(two_lanes.raw.present, crowd.raw.present)
+    assert np.array_equal(two_lanes.raw.landmarks, crowd.raw.landmarks, equal_nan=True)
     assert crowd.settings.crowd and crowd.model.variant == "full"
