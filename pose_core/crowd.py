@@ -132,9 +132,9 @@ class CrowdSettings:
     """How hard to look. The defaults cost 18 landmarker calls on a 16:9 photo (1 whole +
     2 large + 15 small tiles) plus one small crop per person found in one tile only or cut
     by every tile edge: 19.3 calls on the 1080p canvases of bench_people.py, 12.0x plain
-    mode's time with the tiles on one landmarker, 7.9x on two (``CrowdSearch``'s lanes; one
-    run, 2 cores; plain mode: 19 ms per photo, and the ratio moves with it from run to
-    run). A call costs ~6 ms for the detector whatever the image size, plus ~10 ms each
+    mode's time with the tiles on one landmarker, 7.9x on two (``CrowdSearch``'s lanes; 2
+    cores; 11.9x and 8.3x in a second run: plain mode takes ~19 ms per photo, and the
+    ratio moves with it). A call costs ~6 ms for the detector whatever the image size, plus ~10 ms each
     time the detector fires (the landmark model runs even when the pose is then rejected)."""
 
     # Tile sides as fractions of the image's short side, largest first. 1.0 gives square
