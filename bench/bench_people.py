@@ -273,6 +273,11 @@ def _warm_up(settings: PoseSettings, estimators: EstimatorPool, frames: Sequence
 _WARM_UP_FRAMES = 5
 
 
+def _crowd_lanes(lanes: int) -> dict[str, int]:
+    """The crowd tracker's runs, named, with their lanes: on ``lanes``, and on one too."""
+    return {"crowd": lanes} | ({"crowd, 1 lane": 1} if lanes > 1 else {})
+
+
 def _run_clip(
     clip_frames: Sequence[np.ndarray],
     detect: Callable[[np.ndarray, int], tuple[PoseResult, ...]],
@@ -296,7 +301,7 @@ def run_video(args: argparse.Namespace) -> None:
     heights = tuple(int(h) for h in args.clip_heights.split(","))
     estimators = EstimatorPool()
     references = reference_poses(estimators(replace(settings, max_poses=1)).detect)
-    lanes = {"crowd": args.lanes} | ({"crowd, 1 lane": 1} if args.lanes > 1 else {})
+    lanes = _crowd_lanes(args.lanes)
     tallies = {"plain": VideoTally()} | {name: VideoTally() for name in lanes}
     calls = searches = 0
     for seed in range(args.clip_seeds):
@@ -355,7 +360,7 @@ def run_file_clip(args: argparse.Namespace) -> None:
     _warm_up(settings, estimators, [rgb for _, rgb in frames], args.lanes)
     counts: dict[str, list[int]] = {}
     ms: dict[str, float] = {}
-    lanes = {"crowd": args.lanes} | ({"crowd, 1 lane": 1} if args.lanes > 1 else {})
+    lanes = _crowd_lanes(args.lanes)
     calls = searches = 0
 
     def run_mode(name: str, detect: Callable[[np.ndarray, int], tuple[PoseResult, ...]]) -> None:

@@ -67,15 +67,9 @@ class Detector(Protocol):
 
 class EstimatorFor(Protocol):
     """Where a search gets its landmarkers: the one for ``settings`` on ``lane``, each lane
-    a landmarker of its own (``pose_core.analysis.EstimatorPool``). Lane 0 is asked for as
-    ``estimator_for(settings)``, so a one-argument source serves a one-lane search."""
+    a landmarker of its own (``pose_core.analysis.EstimatorPool``, the app's cache)."""
 
     def __call__(self, settings: PoseSettings, lane: int = 0) -> Detector: ...
-
-
-def landmarker_on(estimator_for: EstimatorFor, settings: PoseSettings, lane: int) -> Detector:
-    """``estimator_for``'s landmarker for ``settings`` on ``lane``."""
-    return estimator_for(settings, lane) if lane else estimator_for(settings)
 
 
 _Item = TypeVar("_Item")
@@ -563,7 +557,7 @@ class CrowdSearch:
         settings = replace(self.settings, max_poses=max_poses)
         if tile and self.crowd.tile_detection_confidence is not None:
             settings = replace(settings, min_detection_confidence=self.crowd.tile_detection_confidence)
-        return landmarker_on(self._estimator_for, settings, lane).detect(rgb)
+        return self._estimator_for(settings, lane).detect(rgb)
 
     def find(self, rgb: np.ndarray) -> tuple[FoundPerson, ...]:
         """Everyone found in an (H, W, 3) uint8 RGB image, left to right, at most

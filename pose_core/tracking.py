@@ -47,7 +47,6 @@ from pose_core.crowd import (
     CrowdSettings,
     EstimatorFor,
     covered_fraction,
-    landmarker_on,
     plausible,
     pose_similarity,
     resized_to,
@@ -451,7 +450,7 @@ class CrowdTracker:
         settings = replace(self.settings, max_poses=cfg.crop_max_poses)
         if cfg.follow_detection_confidence is not None:
             settings = replace(settings, min_detection_confidence=cfg.follow_detection_confidence)
-        found = landmarker_on(self._estimator_for, settings, lane).detect(crop)
+        found = self._estimator_for(settings, lane).detect(crop)
         poses = [to_image(p, window, (width, height)) for p in found]
         if not poses:
             return None

@@ -57,8 +57,9 @@ DOWNLOAD_CLICK = "ignore"
 
 
 @st.cache_resource(max_entries=6, show_spinner="Loading the pose model...")
-def _estimator(settings: PoseSettings) -> PoseEstimator:
-    """One IMAGE-mode landmarker per landmarker settings, shared by every session of this server.
+def _estimator(settings: PoseSettings, lane: int) -> PoseEstimator:
+    """One IMAGE-mode landmarker per landmarker settings and lane (see
+    ``pose_core.crowd.EstimatorFor``), shared by every session of this server.
 
     NOTE: safe to share: MediaPipe serialises calls into one Tasks landmarker, and
     IMAGE mode keeps no state between images (VIDEO mode would, and must not be shared).
@@ -66,9 +67,10 @@ def _estimator(settings: PoseSettings) -> PoseEstimator:
     return PoseEstimator(settings)
 
 
-def get_estimator(settings: PoseSettings) -> PoseEstimator:
-    """The shared landmarker for ``settings`` (with and without crowd mode: the same one)."""
-    return _estimator(settings.landmarker)
+def get_estimator(settings: PoseSettings, lane: int = 0) -> PoseEstimator:
+    """The shared landmarker for ``settings`` (with and without crowd mode: the same one).
+    The app searches on lane 0 only (see analyze_bytes)."""
+    return _estimator(settings.landmarker, lane)
 
 
 @dataclass(frozen=True, eq=False)
