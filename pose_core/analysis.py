@@ -52,10 +52,10 @@ class EstimatorPool:
 
 # Lanes (landmarkers searching at once) for one crowd search or video. A 1080p photo's
 # tiles are 17 calls, so a few lanes keep busy; each lane holds one more landmarker (~77
-# MB full, ~140 MB heavy). Measured on 2 cores only (bench_people): two lanes took a
-# 1080p photo from 12.0x to 7.9x plain mode's time (11.9x to 8.3x in a second run) and a
-# 480x360 clip from 15.0x to 9.7x, with the same people found; 4 is a guess at where
-# more lanes stop paying.
+# MB full, ~140 MB heavy), which the confirmation crops share. Measured on 2 cores only
+# (bench_people): two lanes took a 1080p photo from 11.3x to 7.8x plain mode's time
+# (12.0x to 7.9x and 11.9x to 8.3x in earlier runs) and a 480x360 clip from 15.5x to
+# 9.7x, with the same people found; 4 is a guess at where more lanes stop paying.
 MAX_SEARCH_LANES = 4
 
 

@@ -125,11 +125,12 @@ _LIMBS = (*LIMB_BONES, (_L_SHOULDER, _R_SHOULDER))
 class CrowdSettings:
     """How hard to look. The defaults cost 18 landmarker calls on a 16:9 photo (1 whole +
     2 large + 15 small tiles) plus one small crop per person found in one tile only or cut
-    by every tile edge: 19.3 calls on the 1080p canvases of bench_people.py, 12.0x plain
-    mode's time with the tiles on one landmarker, 7.9x on two (``CrowdSearch``'s lanes; 2
-    cores; 11.9x and 8.3x in a second run: plain mode takes ~19 ms per photo, and the
-    ratio moves with it). A call costs ~6 ms for the detector whatever the image size, plus ~10 ms each
-    time the detector fires (the landmark model runs even when the pose is then rejected)."""
+    by every tile edge: 19.3 calls on the 1080p canvases of bench_people.py, 11.3x plain
+    mode's time on one landmarker, 7.8x on two (``CrowdSearch``'s lanes; 2 cores; earlier
+    runs 12.0x and 7.9x, 11.9x and 8.3x: plain mode takes 16-19 ms per photo, and the
+    ratio moves with it). A call costs ~6 ms for the detector whatever the image size,
+    plus ~10 ms each time the detector fires (the landmark model runs even when the pose
+    is then rejected)."""
 
     # Tile sides as fractions of the image's short side, largest first. 1.0 gives square
     # tiles as tall as the image (2 across a 16:9 photo; none for a square photo, which
@@ -221,9 +222,12 @@ class CrowdSettings:
     views_confirm: int | None = 2
     # ...as the same person: at least this similarity between the two poses.
     confirm_similarity: float = 0.4
-    # Up to this many poses are looked for in the crop: a neighbour standing close takes
-    # the only one otherwise (measured: a person 110 px below another was dropped).
-    confirm_max_poses: int = 2
+    # The crop is searched for up to the caller's max_poses, and at least this many: a
+    # neighbour standing close takes the only one otherwise (measured: a person 110 px
+    # below another was dropped). The caller's own count lets the crops share the tiles'
+    # landmarkers (one per lane) instead of holding one more (~77 MB, full model); on
+    # bench_people's canvases 6 poses a crop found the very people 2 did, in no more time.
+    confirm_min_poses: int = 2
     # Replace the tile pose by the one found on the crop when that one scores higher.
     # Off: measured on pasted people, the crop's pose was less accurate (one scene: OKS
     # 0.75/0.72 against 0.93/0.90 for the tile's; bench_people: 0.41 against 0.42)
@@ -528,10 +532,10 @@ class CrowdSearch:
     """Everyone in a photo: whole image + tiles at two scales + one confirmation crop per
     person found in a tile. Thread-safe if the estimators are (IMAGE mode ones are).
 
-    ``lanes``: how many landmarkers search the tiles at once (see :func:`run_on_lanes`);
-    the people found are the same for any number. Only the tiles, most of the calls, are
-    spread: a crop's call depends on what was found before it, and lanes for the crops'
-    settings (two poses, not six) would cost one more landmarker each.
+    ``lanes``: how many landmarkers search the tiles and the confirmation crops at once
+    (see :func:`run_on_lanes`); the people found are the same for any number. The rescue
+    crops for cut poses (rare: 0.2 a photo) stay on lane 0: each is looked for only when
+    no earlier find already stands for that person.
     """
 
     def __init__(
@@ -641,13 +645,14 @@ class CrowdSearch:
 
         doubtful: list[_Candidate] = []
         if self.crowd.confirm:
-            confirmed: list[_Candidate] = []
-            for c in kept:
-                checked = self._confirmed(rgb, c, whole, fill) if c.source == "tile" and not self._seen_enough(c) else c
-                if checked is None:
-                    doubtful.append(c)
-                else:
-                    confirmed.append(checked)
+            # Each crop depends only on the whole-image people, so they run on the lanes too.
+            unsure = [i for i, c in enumerate(kept) if c.source == "tile" and not self._seen_enough(c)]
+            crops = run_on_lanes(self.lanes, lambda i, lane: self._confirmed(rgb, kept[i], whole, fill, lane), unsure)
+            checked: list[_Candidate | None] = list(kept)
+            for i, crop in zip(unsure, crops, strict=True):
+                checked[i] = crop
+            confirmed = [c for c in checked if c is not None]
+            doubtful = [k for k, c in zip(kept, checked, strict=True) if c is None]
             kept = _merge_again(confirmed, self.crowd.merge_similarity)
         best = sorted(kept, key=lambda c: -c.score)[: self.settings.max_poses]
         doubtful = [c for c in doubtful if not _like_anyone(c.pose, kept, self.crowd.merge_similarity)]
@@ -666,12 +671,12 @@ class CrowdSearch:
         return self.crowd.views_confirm is not None and candidate.views >= self.crowd.views_confirm
 
     def _confirmed(
-        self, rgb: np.ndarray, candidate: _Candidate, whole: Sequence[Box], fill: np.ndarray
+        self, rgb: np.ndarray, candidate: _Candidate, whole: Sequence[Box], fill: np.ndarray, lane: int = 0
     ) -> _Candidate | None:
         """The person re-run alone on a square crop centred on them (as BlazePose tracks a
         person): None when they are not found again as the same person, else the better
         supported of the tile pose and the refined one if ``keep_refined``, else the tile pose."""
-        found = self._same_person_around(rgb, candidate.pose, self.crowd.refine_scale, whole, fill)
+        found = self._same_person_around(rgb, candidate.pose, self.crowd.refine_scale, whole, fill, lane)
         if found is None:
             return None
         pose, _ = found
@@ -697,7 +702,7 @@ class CrowdSearch:
         return _Candidate(pose, score, "refined", views=2)
 
     def _same_person_around(
-        self, rgb: np.ndarray, pose: PoseResult, scale: float, whole: Sequence[Box], fill: np.ndarray
+        self, rgb: np.ndarray, pose: PoseResult, scale: float, whole: Sequence[Box], fill: np.ndarray, lane: int = 0
     ) -> tuple[PoseResult, tuple[int, int, int, int]] | None:
         """The landmarker run on a square crop ``scale`` times the long side of ``pose``'s
         seen points, centred on them, with the whole-image people painted out as in the
@@ -716,7 +721,8 @@ class CrowdSearch:
             region = painted_out(region, shifted, 0.0, fill)
         # The landmark model's input is 256 px; a crop of that size loses nothing it could use.
         crop = resized_to(region, LANDMARK_INPUT_PX)
-        poses = [to_image(p, window, (width, height)) for p in self._detect(crop, self.crowd.confirm_max_poses)]
+        max_poses = max(self.crowd.confirm_min_poses, self.settings.max_poses)
+        poses = [to_image(p, window, (width, height)) for p in self._detect(crop, max_poses, lane=lane)]
         if not poses:
             return None
         similarity, best = max(((pose_similarity(p, pose), p) for p in poses), key=lambda sp: sp[0])

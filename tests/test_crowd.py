@@ -27,6 +27,7 @@ from pose_core.crowd import (
     run_on_lanes,
     tile_grid,
 )
+from pose_core.inference import PoseEstimator
 from pose_core.types import PoseResult, PoseSettings
 from tests.scenes import (
     REPO_ROOT,
@@ -139,6 +140,23 @@ def test_two_lanes_find_the_same_people_with_the_same_calls(
     for a, b in zip(found, group_found, strict=True):
         assert np.array_equal(a.pose.landmarks, b.pose.landmarks)
         assert a.bbox_px == b.bbox_px and a.score == b.score
+
+
+@pytest.mark.parametrize("lanes", [1, 2])
+def test_the_crops_share_the_tiles_landmarkers(estimators: EstimatorPool, group: Scene, lanes: int) -> None:
+    """One landmarker per lane, whatever the search calls it for: whole image, tiles and
+    confirmation crops (a crop's few poses would otherwise hold a landmarker of its own)."""
+    used: set[tuple[PoseSettings, int]] = set()
+
+    def estimator_for(settings: PoseSettings, lane: int = 0) -> PoseEstimator:
+        used.add((settings.landmarker, lane))
+        return estimators(settings, lane)
+
+    search = CrowdSearch(estimator_for, CROWD, lanes=lanes)
+    search.find(group.rgb)
+    tiles = len(tile_grid(group.rgb.shape[1], group.rgb.shape[0]))
+    assert search.calls > 1 + tiles  # crops were made (no tile is skipped: nobody is painted out)
+    assert sorted(lane for _, lane in used) == list(range(lanes))
 
 
 def test_jobs_on_lanes_come_back_in_order_and_never_share_a_lane() -> None:

@@ -127,9 +127,10 @@ def analyze_bytes(data: bytes, settings: PoseSettings, digest: str | None = None
         return kept
     model = get_estimator(settings).model
     try:
-        # Crowd mode searches on this one shared landmarker (one lane): a second lane would
-        # hold another (~77 MB full, ~140 MB heavy) that a 690 MB server has no room for,
-        # and on a shared server the other core serves the other sessions.
+        # Crowd mode searches on this one shared landmarker (one lane, its confirmation
+        # crops too): a second lane would hold another (~77 MB full, ~140 MB heavy) that a
+        # 690 MB server has no room for, and on a shared server the other core serves the
+        # other sessions.
         image, analysis = analyze_image(data, settings, get_estimator, max_decode_pixels=APP_DECODE_PIXELS)
     except ImageLoadError as exc:
         outcome = Outcome(digest, None, None, f"{exc}.", model, settings)
