@@ -56,8 +56,10 @@ from dataclasses import dataclass, field, replace
 import cv2
 import numpy as np
 
+from pose_core import evaluation
 from pose_core.analysis import EstimatorPool, search_lanes
 from pose_core.crowd import CrowdSearch, CrowdSettings
+from pose_core.evaluation import RECALL_OKS, match
 from pose_core.images import load_image
 from pose_core.inference import VideoPoseEstimator
 from pose_core.series import IdentityTracker
@@ -73,38 +75,21 @@ from tests.scenes import (
     background_canvas,
     make_clip,
     make_scene,
-    match,
     reference_poses,
     surveillance_walkers,
 )
 
 HEIGHTS = (40, 60, 80, 120, 160, 240, 320, 400)  # crop heights in pixels on a 1080p canvas
-RECALL_OKS = 0.5  # the issue's target is recall at OKS 0.5
 
 
 @dataclass
-class Tally:
-    people: int = 0
-    matched: int = 0  # people matched at OKS >= RECALL_OKS
-    oks_sum: float = 0.0
-    found: int = 0  # poses reported
-    true_found: int = 0  # poses that matched someone at OKS >= RECALL_OKS
+class Tally(evaluation.Tally):
+    """Recall, precision and mean OKS (pose_core.evaluation), and the time per canvas."""
+
     ms: list[float] = field(default_factory=list)
 
-    def add(self, poses: Sequence[PoseResult], scene: Scene) -> None:
-        pairs = match(poses, scene.people)
-        self.people += len(scene.people)
-        self.found += len(poses)
-        self.oks_sum += sum(score for _, _, score in pairs)
-        good = sum(1 for _, _, score in pairs if score >= RECALL_OKS)
-        self.matched += good
-        self.true_found += good
-
     def row(self) -> str:
-        recall = self.matched / self.people if self.people else float("nan")
-        precision = self.true_found / self.found if self.found else float("nan")
-        mean_oks = self.oks_sum / self.people if self.people else float("nan")
-        return f"{recall:6.2f} {precision:9.2f} {mean_oks:8.2f}"
+        return f"{self.recall:6.2f} {self.precision:9.2f} {self.mean_oks:8.2f}"
 
 
 def _decode(jpeg: bytes) -> np.ndarray:
@@ -166,7 +151,7 @@ def run(args: argparse.Namespace) -> None:
         for scene, jpeg in scenes[height]:
             for name, mode in modes.items():  # interleaved, so drift in machine speed hits all modes alike
                 poses, ms = _timed(mode, jpeg)
-                tallies[name][height].add(poses, scene)
+                tallies[name][height].add(poses, scene.people)
                 tallies[name][height].ms.append(ms)
 
     canvas_calls = {
@@ -199,11 +184,7 @@ def run(args: argparse.Namespace) -> None:
     total = {name: Tally() for name in modes}
     for name in modes:
         for t in tallies[name].values():
-            total[name].people += t.people
-            total[name].matched += t.matched
-            total[name].oks_sum += t.oks_sum
-            total[name].found += t.found
-            total[name].true_found += t.true_found
+            total[name] += t
             total[name].ms += t.ms
     print(f"{'all':>6} | " + " | ".join(f"{total[name].row():^26}" for name in modes))
     print()

@@ -17,6 +17,7 @@ benchmarks do.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -28,12 +29,10 @@ import numpy as np
 from PIL import Image
 from skimage import data
 
-from pose_core.schema import COCO_KEYPOINTS, COCO_OKS_SIGMAS
+from pose_core.evaluation import COCO_INDEX
 from pose_core.types import PoseResult
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-COCO_INDEX = np.array([index for _, index in COCO_KEYPOINTS])  # (17,) BlazePose indices of COCO's keypoints
-COCO_SIGMAS = np.array(list(COCO_OKS_SIGMAS.values()))  # in COCO_KEYPOINTS order
 
 
 @dataclass(frozen=True)
@@ -182,31 +181,33 @@ def make_scene(
     return Scene(canvas, tuple(people), background_name)
 
 
-def oks(pose: PoseResult, person: PastedPerson) -> float:
-    """COCO's object keypoint similarity of a found pose against a pasted person."""
-    if not person.labelled.any():
-        return 0.0
-    d2 = np.sum((pose.landmarks_px[COCO_INDEX].astype(np.float64) - person.keypoints) ** 2, axis=1)
-    per_point = np.exp(-d2 / (2.0 * person.area * (2.0 * COCO_SIGMAS) ** 2))
-    return float(per_point[person.labelled].mean())
-
-
-def match(poses: Sequence[PoseResult], people: Sequence[PastedPerson]) -> list[tuple[int, int, float]]:
-    """Greedy one-to-one matching, best OKS first: (pose index, person index, OKS) pairs
-    with OKS > 0 (COCO's evaluation matches the same way)."""
-    pairs = sorted(
-        ((oks(p, q), i, j) for i, p in enumerate(poses) for j, q in enumerate(people)),
-        reverse=True,
-    )
-    used_poses: set[int] = set()
-    used_people: set[int] = set()
-    out: list[tuple[int, int, float]] = []
-    for score, i, j in pairs:
-        if score > 0 and i not in used_poses and j not in used_people:
-            used_poses.add(i)
-            used_people.add(j)
-            out.append((i, j, score))
-    return out
+def write_coco(folder: Path, photos: Sequence[tuple[str, np.ndarray, Sequence[PastedPerson]]]) -> Path:
+    """Each (file name, picture, people) saved as a JPEG in ``folder`` and the people as
+    COCO-style keypoint annotations (``folder / "annotations.json"``, returned): what
+    ``python -m bench.bench_coco`` reads, as it would read a hand-annotated set."""
+    images, annotations = [], []
+    for image_id, (name, rgb, people) in enumerate(photos, start=1):
+        Image.fromarray(rgb).save(folder / name, quality=92)
+        images.append({"id": image_id, "file_name": name, "width": rgb.shape[1], "height": rgb.shape[0]})
+        for person in people:
+            x0, y0, x1, y1 = person.box
+            xyv = np.column_stack([person.keypoints, np.where(person.labelled, 2, 0)])
+            xyv[~person.labelled, :2] = 0  # COCO writes unlabelled points as 0, 0, 0
+            annotations.append(
+                {
+                    "id": len(annotations) + 1,
+                    "image_id": image_id,
+                    "category_id": 1,
+                    "iscrowd": 0,
+                    "keypoints": [round(float(v), 2) for v in xyv.ravel()],
+                    "num_keypoints": int(person.labelled.sum()),
+                    "area": person.area,
+                    "bbox": [x0, y0, x1 - x0, y1 - y0],
+                }
+            )
+    path = folder / "annotations.json"
+    path.write_text(json.dumps({"images": images, "annotations": annotations, "categories": [{"id": 1}]}))
+    return path
 
 
 def reference_poses(detect: Callable[[np.ndarray], Sequence[PoseResult]]) -> tuple[PoseResult, ...]:

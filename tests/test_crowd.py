@@ -27,6 +27,7 @@ from pose_core.crowd import (
     run_on_lanes,
     tile_grid,
 )
+from pose_core.evaluation import match
 from pose_core.inference import PoseEstimator
 from pose_core.types import PoseResult, PoseSettings
 from tests.scenes import (
@@ -36,7 +37,6 @@ from tests.scenes import (
     background_canvas,
     group_scene,
     make_scene,
-    match,
     paste,
     portraits,
     reference_poses,

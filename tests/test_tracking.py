@@ -16,13 +16,14 @@ import pytest
 from pose_core.analysis import EstimatorPool
 from pose_core.crowd import CrowdSearch, pose_similarity, tile_grid
 from pose_core.errors import SettingsError
+from pose_core.evaluation import match
 from pose_core.series import IdentityTracker
 from pose_core.tracking import VIDEO_SEARCH, CrowdTracker, TrackingSettings, picture_shift, shrunk_grey
 from pose_core.types import PoseResult, PoseSettings
 from pose_core.video import analyze_video
 from pose_core.video_io import FrameReader
 from tests.helpers import encode_clip
-from tests.scenes import REPO_ROOT, Clip, Walker, background_canvas, make_clip, match, reference_poses
+from tests.scenes import REPO_ROOT, Clip, Walker, background_canvas, make_clip, reference_poses
 
 SETTINGS = PoseSettings(model="full", max_poses=4)
 SIZE = (480, 360)  # a surveillance camera's small frames keep the file quick
