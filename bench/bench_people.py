@@ -1,6 +1,6 @@
 """Benchmark: "find everyone" (pose_core.crowd) against plain mode, in one run.
 
-Canvases are 1920x1080 real backgrounds (scikit-image photos with nobody in them) with
+Canvases are 1920x1080 (or ``--size``) real backgrounds (scikit-image photos with nobody in them) with
 real people pasted on them: head-and-torso crops of scikit-image's astronaut and
 matplotlib's Grace Hopper portraits (the only photos of people the packages ship; both
 upper-body), so "height" is the height of that crop, about 40% of a standing person with
@@ -10,7 +10,7 @@ portrait, carried along with the crop (see tests/scenes.py). Nothing is download
 Reports, for plain mode and crowd mode with the same model and max people:
 - recall (a pasted person matched by a pose at OKS >= 0.5), mean OKS (unmatched = 0) and
   precision (found poses that match a pasted person) per crop height;
-- false people on photos with no person (the backgrounds, at their own size and at 1080p);
+- false people on photos with no person (the backgrounds, at their own size and the canvases');
 - time per 1080p JPEG (decode + search) and its ratio to plain mode (decode + one call);
   crowd mode searches its tiles on ``--lanes`` landmarkers at once (default: one per core,
   up to pose_core.analysis.MAX_SEARCH_LANES, as the command line does), and is also timed
@@ -33,7 +33,7 @@ per frame on average.
 Run from the repository's root as a module (it shares tests/scenes.py with the tests):
 
     python -m bench.bench_people [--scenario photos|video|both] [--canvases 4] [--people 3]
-        [--max-poses 6] [--model full] [--lanes N] [--ablation] [--clip-people 5]
+        [--max-poses 6] [--model full] [--lanes N] [--ablation] [--size 1920x1080] [--clip-people 5]
         [--clip-heights 50,70] [--clip-frames 60] [--clip-seeds 3]
     python -m bench.bench_people --clip FILE [--clip-frames N]   # a real clip of your own
 
@@ -82,6 +82,12 @@ from tests.scenes import (
 HEIGHTS = (40, 60, 80, 120, 160, 240, 320, 400)  # crop heights in pixels on a 1080p canvas
 
 
+def _heights(size: tuple[int, int]) -> tuple[int, ...]:
+    """HEIGHTS on a canvas of ``size``: the people scaled along with the picture, so each
+    row is the same scene at another resolution (fewer pixels per person)."""
+    return tuple(max(12, round(h * size[1] / 1080)) for h in HEIGHTS)
+
+
 @dataclass
 class Tally(evaluation.Tally):
     """Recall, precision and mean OKS (pose_core.evaluation), and the time per canvas."""
@@ -115,10 +121,13 @@ def run(args: argparse.Namespace) -> None:
     references = reference_poses(estimators(replace(settings, max_poses=1)).detect)
     rng = np.random.default_rng(args.seed)
     canvas_bgs = [b for b in BACKGROUNDS if background(b).shape[0] >= 256]  # small ones upscale too blurry
-    scenes: dict[int, list[tuple[Scene, bytes]]] = {h: [] for h in HEIGHTS}
-    for height in HEIGHTS:
+    heights = _heights(args.size)
+    scenes: dict[int, list[tuple[Scene, bytes]]] = {h: [] for h in heights}
+    for height in heights:
         for i in range(args.canvases):
-            scene = make_scene(rng, references, [height] * args.people, background_name=canvas_bgs[i % len(canvas_bgs)])
+            scene = make_scene(
+                rng, references, [height] * args.people, args.size, background_name=canvas_bgs[i % len(canvas_bgs)]
+            )
             scenes[height].append((scene, _jpeg(scene.rgb)))
 
     variants: dict[str, CrowdSettings] = {"crowd": CrowdSettings()}
@@ -129,6 +138,7 @@ def run(args: argparse.Namespace) -> None:
             "min score 0.3": replace(CrowdSettings(), min_score=0.3),
             "one scale (0.75)": replace(CrowdSettings(), tile_fractions=(0.75,)),
             "tiles 1.0 + 0.6": replace(CrowdSettings(), tile_fractions=(1.0, 0.6)),  # the layout before 0.45
+            "no fine tiles": replace(CrowdSettings(), fine_fraction=None),  # only pictures under 900 px high have them
             "no tile skipped": replace(CrowdSettings(), skip_painted_tile=None),
             "cut poses dropped": replace(CrowdSettings(), rescue_cut=0),  # no second look at them
             "no ghost filters": replace(CrowdSettings(), min_score=0.0, edge_margin=-1.0, limb_ratio_range=(0, 1e9)),
@@ -143,11 +153,11 @@ def run(args: argparse.Namespace) -> None:
 
     # Warm up every estimator once so creation and first-call costs are not timed.
     for mode in modes.values():
-        mode(scenes[HEIGHTS[0]][0][0].rgb)
+        mode(scenes[heights[0]][0][0].rgb)
 
-    tallies = {name: {h: Tally() for h in HEIGHTS} for name in modes}
+    tallies = {name: {h: Tally() for h in heights} for name in modes}
     calls_before = {name: search.calls for name, search in searches.items()}
-    for height in HEIGHTS:
+    for height in heights:
         for scene, jpeg in scenes[height]:
             for name, mode in modes.items():  # interleaved, so drift in machine speed hits all modes alike
                 poses, ms = _timed(mode, jpeg)
@@ -155,10 +165,10 @@ def run(args: argparse.Namespace) -> None:
                 tallies[name][height].ms.append(ms)
 
     canvas_calls = {
-        name: (search.calls - calls_before[name]) / (len(HEIGHTS) * args.canvases) for name, search in searches.items()
+        name: (search.calls - calls_before[name]) / (len(heights) * args.canvases) for name, search in searches.items()
     }
     ghost_images = [(b, background(b)) for b in BACKGROUNDS] + [
-        (f"{b}@1080p", background_canvas(b, (1920, 1080))) for b in BACKGROUNDS
+        (f"{b}@{args.size[0]}x{args.size[1]}", background_canvas(b, args.size)) for b in BACKGROUNDS
     ]
     ghosts = {name: 0 for name in modes}
     ghost_where: dict[str, list[str]] = {name: [] for name in modes}
@@ -171,7 +181,8 @@ def run(args: argparse.Namespace) -> None:
 
     print(
         f"# bench_people: model {args.model}, max people {args.max_poses}, {args.canvases} canvases x "
-        f"{args.people} people per height, 1920x1080, seed {args.seed}, crowd on {args.lanes} lane(s)"
+        f"{args.people} people per height, {args.size[0]}x{args.size[1]}, seed {args.seed}, "
+        f"crowd on {args.lanes} lane(s)"
     )
     print(_machine_line())
     print("# people are head-and-torso crops of two real portraits (astronaut, Grace Hopper);")
@@ -179,7 +190,7 @@ def run(args: argparse.Namespace) -> None:
     print()
     print(f"{'height':>6} | " + " | ".join(f"{name:^26}" for name in modes))
     print(f"{'':>6} | " + " | ".join(f"{'recall precision meanOKS':^26}" for _ in modes))
-    for height in HEIGHTS:
+    for height in heights:
         print(f"{height:>6} | " + " | ".join(f"{tallies[name][height].row():^26}" for name in modes))
     total = {name: Tally() for name in modes}
     for name in modes:
@@ -188,12 +199,12 @@ def run(args: argparse.Namespace) -> None:
             total[name].ms += t.ms
     print(f"{'all':>6} | " + " | ".join(f"{total[name].row():^26}" for name in modes))
     print()
-    print(f"false people on {len(ghost_images)} no-person images ({len(BACKGROUNDS)} photos, native and 1080p):")
+    print(f"false people on {len(ghost_images)} no-person images ({len(BACKGROUNDS)} photos, native and canvas size):")
     for name in modes:
         print(f"  {name:>18}: {ghosts[name]:3d}  {' '.join(ghost_where[name])}")
     print()
     plain_ms = statistics.median(total["plain"].ms)
-    print("time per 1080p JPEG (decode + search), median over all canvases:")
+    print(f"time per {args.size[0]}x{args.size[1]} JPEG (decode + search), median over all canvases:")
     for name in modes:
         ms = statistics.median(total[name].ms)
         calls = f", {canvas_calls[name]:.1f} landmarker calls" if name in searches else ""
@@ -387,6 +398,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--lanes", type=int, default=search_lanes(), help="landmarkers crowd mode searches on at once (default: cores)"
     )
     parser.add_argument("--seed", type=int, default=8)
+    parser.add_argument(
+        "--size",
+        type=lambda text: tuple(int(v) for v in text.lower().split("x")),
+        default=(1920, 1080),
+        metavar="WxH",
+        help="canvas size for --scenario photos (people scaled with it; default 1920x1080)",
+    )
     parser.add_argument("--ablation", action="store_true", help="also run variants of the crowd settings")
     parser.add_argument("--scenario", choices=["photos", "video", "both"], default="both")
     parser.add_argument("--clip-people", type=int, default=5, help="people walking in each clip")
