@@ -123,9 +123,10 @@ _LIMBS = (*LIMB_BONES, (_L_SHOULDER, _R_SHOULDER))
 
 @dataclass(frozen=True)
 class CrowdSettings:
-    """How hard to look. The defaults cost 18 landmarker calls on a 16:9 photo (1 whole +
-    2 large + 15 small tiles) plus one small crop per person found in one tile only or cut
-    by every tile edge: 19.3 calls on the 1080p canvases of bench_people.py, 11.3x plain
+    """How hard to look. The defaults cost 18 landmarker calls on a 16:9 photo 900 px or
+    more high (1 whole + 2 large + 15 small tiles; a smaller picture also gets finer tiles,
+    see fine_fraction) plus one small crop per person found in one tile only or cut by
+    every tile edge: 19.3 calls on the 1080p canvases of bench_people.py, 11.3x plain
     mode's time on one landmarker, 7.8x on two (``CrowdSearch``'s lanes; 2 cores; earlier
     runs 12.0x and 7.9x, 11.9x and 8.3x: plain mode takes 16-19 ms per photo, and the
     ratio moves with it). A call costs ~6 ms for the detector whatever the image size,
@@ -142,10 +143,24 @@ class CrowdSettings:
     # with a 120-160 px head-and-torso: 0.92 against 0.58), and on 14 real photos (8 of
     # them surveillance frames, 4-6 people each) 0.73 against 0.52 of the people a far
     # slower search finds, for 1.5x the time (11x plain mode at 1080p against 7.7x, on one
-    # landmarker). The time buys what the issue is about. (0.45,) alone found the same people for 2 calls
-    # less, but on a photo under 356 px high its tiles fall under min_tile_px and the 1.0
-    # tiles are all that is left. (0.5,) with overlap 0.1: 12 tiles, 0.54 on the canvases.
+    # landmarker). The time buys what the issue is about. (0.45,) alone found the same
+    # people for 2 calls less, but on a photo under 267 px high its tiles fall under
+    # min_tile_px and the 1.0 tiles are all that is left. (0.5,) with overlap 0.1: 12
+    # tiles, 0.54 on the canvases.
     tile_fractions: tuple[float, ...] = (1.0, 0.45)
+    # Pictures whose short side is under ``fine_below_px`` also get tiles of this fraction
+    # (None: never). The detector needs real detail, not only relative size: with the
+    # people scaled along with the picture (bench_people --size), the 0.45 tiles find
+    # people of 1/9 of the short side at 1080p (recall 1.00: 120 px, a face ~27 px) but
+    # at 640x480 (53 px, a face ~12 px) 0.17, and at 0.3 tiles 0.75, which enlarge such a
+    # person half as much again. Measured in one run (recall / mean OKS, canvases): 640x480
+    # 0.47 / 0.39 -> 0.59 / 0.51, 1280x720 0.64 / 0.51 -> 0.72 / 0.58, no false people on
+    # the 32 no-person photos, for ~2.2x the calls (39 for a 640x480 photo, 50 at 720p). At
+    # 1080p the 0.45 tiles are large enough (486 px) and the time is the issue's limit, so
+    # there the layout stays (1.0, 0.45). (1.0, 0.3) alone cost 1/3 fewer calls but found
+    # fewer people (0.55 at 640x480).
+    fine_fraction: float | None = 0.3
+    fine_below_px: int = 900
     # Neighbouring tiles share at least this fraction of their side, so a person cut by one
     # tile's edge is whole in the next one as long as they are narrower than the overlap.
     # 0.2 rather than 0.25: two image-high tiles across a 16:9 photo instead of three (they
@@ -154,8 +169,10 @@ class CrowdSettings:
     # at the largest size lost in one run of four).
     overlap: float = 0.2
     # Tiles smaller than this are not worth a call: a person found in them would be under
-    # ~50 px, below what the 256 px landmark model resolves usefully.
-    min_tile_px: int = 160
+    # ~40 px, below what the detector finds at all (measured at 640x480: people of 27 and
+    # 36 px head and torso, 1 in 12 found even in 144 px tiles; 53 px, 9 in 12). 120 lets
+    # a 640x427 photo (COCO's usual size) have its 0.3 tiles (128 px).
+    min_tile_px: int = 120
     # A tile whose long side is shorter than this is upscaled to it before the landmarker
     # sees it (larger tiles are passed as they are): the landmark model crops a person from
     # this image at 256 px, so a small tile is given room to crop from. Downscaling large
@@ -257,6 +274,8 @@ class CrowdSettings:
     def __post_init__(self) -> None:
         if not self.tile_fractions or any(not 0.1 <= f <= 1.0 for f in self.tile_fractions):
             raise ValueError(f"tile_fractions must be in [0.1, 1], got {self.tile_fractions}")
+        if self.fine_fraction is not None and not 0.1 <= self.fine_fraction <= 1.0:
+            raise ValueError(f"fine_fraction must be in [0.1, 1] or None, got {self.fine_fraction}")
         if not 0.0 <= self.overlap < 0.9:
             raise ValueError(f"overlap must be in [0, 0.9), got {self.overlap}")
         if self.skip_painted_tile is not None and not 0.0 < self.skip_painted_tile <= 1.0:
@@ -385,7 +404,10 @@ def tile_grid(width: int, height: int, crowd: CrowdSettings = CrowdSettings()) -
     """Tiles (x0, y0, x1, y1) in pixels for every scale, largest first, without the whole
     image itself and without repeats (a square photo has no 1.0 tiles)."""
     tiles: list[tuple[int, int, int, int]] = []
-    for fraction in crowd.tile_fractions:
+    fractions = crowd.tile_fractions
+    if crowd.fine_fraction is not None and min(width, height) < crowd.fine_below_px:
+        fractions = (*fractions, crowd.fine_fraction)
+    for fraction in fractions:
         side = round(fraction * min(width, height))
         if side < crowd.min_tile_px:
             continue

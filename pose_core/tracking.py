@@ -206,6 +206,7 @@ class TrackingSettings:
 # bench_people.py and the tests. It costs ~12-20 landmarker calls per frame against ~7.
 VIDEO_SEARCH = CrowdSettings(
     tile_fractions=(1.0, 0.6, 0.4),
+    fine_fraction=None,  # its own three scales, for frames of any size
     overlap=0.25,
     min_tile_px=128,
     tile_side_px=256,

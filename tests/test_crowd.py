@@ -217,11 +217,33 @@ def test_a_person_the_detector_passes_over_is_found_with_the_others_painted_out(
     ]
     assert len(estimators(CROWD).detect(canvas)) == 1
 
-    near_whole = CrowdSettings(tile_fractions=(0.95,))  # four 684 px tiles of a 720 px square
+    near_whole = CrowdSettings(tile_fractions=(0.95,), fine_fraction=None)  # four 684 px tiles of a 720 px square, only
     assert len(CrowdSearch(estimators, CROWD, replace(near_whole, paint_found=False)).find(canvas)) == 1
     found = CrowdSearch(estimators, CROWD, near_whole).find(canvas)
     assert sorted(p.source for p in found) == ["tile", "whole"]
     assert sorted(j for i, j, score in match([p.pose for p in found], people) if score >= 0.5) == [0, 1]
+
+
+def test_a_small_picture_is_searched_on_finer_tiles(
+    estimators: EstimatorPool, references: tuple[PoseResult, ...]
+) -> None:
+    """Three people with a 56 px head and torso in a 640 x 480 picture (COCO's size): the
+    0.45 tiles' share of the picture would find them at 1080p, but here they have too few
+    pixels for the detector; the finer tiles that pictures under 900 px high also get find
+    all three."""
+    canvas = background_canvas("grass", (640, 480))
+    people = [
+        paste(canvas, portraits()[i % 2], references[i % 2], x, y, 56)
+        for i, (x, y) in enumerate([(60, 80), (300, 300), (520, 150)])
+    ]
+
+    def found(crowd: CrowdSettings) -> list[int]:
+        poses = [p.pose for p in CrowdSearch(estimators, CROWD, crowd).find(canvas)]
+        assert len(poses) <= len(people)
+        return sorted(j for i, j, score in match(poses, people) if score >= 0.5)
+
+    assert found(CrowdSettings()) == [0, 1, 2]
+    assert len(found(replace(CrowdSettings(), fine_fraction=None))) < 3
 
 
 def test_a_person_cut_by_every_tile_is_found_again_on_a_crop_around_them(
@@ -300,15 +322,26 @@ def test_pose_similarity_tells_the_same_person_from_a_neighbour(
 
 
 @pytest.mark.parametrize(
-    ("size", "count"),
-    [((1920, 1080), 17), ((1280, 720), 17), ((512, 512), 9), ((480, 360), 14), ((200, 150), 0)],
+    ("size", "count", "smallest"),
+    [
+        ((1920, 1080), 17, 486),  # 2 image-high tiles and 5 x 3 of 0.45: the issue's time is set here
+        ((3840, 2160), 17, 972),  # the same layout at any size from 900 px high
+        ((1280, 720), 49, 216),  # under 900 px high: 0.3 tiles too (8 x 4)
+        ((640, 427), 38, 128),  # COCO's usual size: 0.3 tiles just above min_tile_px
+        ((512, 512), 25, 154),  # square: no image-high tiles (the whole image is one)
+        ((480, 360), 14, 162),  # 0.3 tiles would be 108 px: under min_tile_px
+        ((200, 150), 2, 150),
+        ((100, 80), 0, None),
+    ],
 )
-def test_tile_layout_follows_the_image_size(size: tuple[int, int], count: int) -> None:
-    """Tiles scale with the short side, so a 16:9 photo costs the same at any resolution;
-    tiles under CrowdSettings.min_tile_px are skipped."""
+def test_tile_layout_follows_the_image_size(size: tuple[int, int], count: int, smallest: int | None) -> None:
+    """Tiles scale with the short side, so a 16:9 photo costs the same at any resolution
+    from 900 px high; a smaller picture, whose people have fewer pixels, also gets finer
+    tiles; tiles under CrowdSettings.min_tile_px are skipped."""
     width, height = size
     tiles = tile_grid(width, height)
     assert len(tiles) == count
+    assert min((y1 - y0 for _, y0, _, y1 in tiles), default=None) == smallest
     covered = np.zeros((height, width), bool)
     for x0, y0, x1, y1 in tiles:
         assert 0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height
@@ -320,6 +353,8 @@ def test_tile_layout_follows_the_image_size(size: tuple[int, int], count: int) -
 def test_settings_are_checked() -> None:
     with pytest.raises(ValueError, match="tile_fractions"):
         CrowdSettings(tile_fractions=(2.0,))
+    with pytest.raises(ValueError, match="fine_fraction"):
+        CrowdSettings(fine_fraction=0.05)
     with pytest.raises(ValueError, match="overlap"):
         CrowdSettings(overlap=0.95)
     with pytest.raises(ValueError, match="skip_painted_tile"):
