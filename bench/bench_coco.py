@@ -111,6 +111,12 @@ class Run:
 
     photos: list[AnnotatedImage]
     missing: int  # annotated photos not in the folder
+
+    @property
+    def nobody(self) -> int:
+        """Photos where nobody is annotated."""
+        return sum(1 for image in self.photos if image.nobody)
+
     unreadable: list[str] = field(default_factory=list)
     size_mismatch: list[str] = field(default_factory=list)
 
@@ -161,7 +167,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         "annotations": str(args.annotations),
         "photos": len(results["plain"].ms),
         "people": results["plain"].everyone.people,
-        "photos_with_nobody": sum(1 for image in present if image.nobody),
+        "photos_with_nobody": done.nobody,
         "photos_missing": done.missing,
         "photos_unreadable": done.unreadable,
         "size_mismatch": done.size_mismatch,
@@ -186,7 +192,7 @@ def _timed(
 def _print(args: argparse.Namespace, done: Run, results: dict[str, ModeResult]) -> None:
     names = list(results)
     plain = results["plain"]
-    nobody = sum(1 for image in done.photos if image.nobody)
+    nobody = done.nobody
     print(
         f"# bench_coco: {args.annotations}: {len(plain.ms)} photos, {plain.everyone.people} people with "
         f"keypoints, {nobody} photos with nobody; model {args.model}, max people {args.max_poses}, "

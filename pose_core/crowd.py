@@ -52,7 +52,8 @@ from typing import Literal, Protocol, TypeVar
 import cv2
 import numpy as np
 
-from pose_core.schema import COCO_KEYPOINTS, COCO_OKS_SIGMAS, INDEX, LIMB_BONES
+from pose_core.evaluation import COCO_INDEX, COCO_SIGMAS
+from pose_core.schema import INDEX, LIMB_BONES
 from pose_core.types import PoseResult, PoseSettings, left_to_right
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in pixels
@@ -108,10 +109,8 @@ _TORSO = np.array([_L_SHOULDER, _R_SHOULDER, _L_HIP, _R_HIP])
 # threshold (the astronaut photo: 0.49), with the nose it scores ~0.6.
 _CORE = np.array([INDEX["nose"], _L_SHOULDER, _R_SHOULDER, _L_HIP, _R_HIP])
 
-# COCO's keypoints and OKS sigmas, so our similarity tolerates on each point what human
-# labellers disagree on.
-_OKS_POINTS = np.array([index for _, index in COCO_KEYPOINTS])
-_OKS_SIGMAS = np.array(list(COCO_OKS_SIGMAS.values()), np.float64)
+# The similarity uses COCO's keypoints and OKS sigmas (pose_core.evaluation), so it
+# tolerates on each point what human labellers disagree on.
 # COCO scales distances by sqrt(segment area). A standing person's mask is about 1.45
 # torso sizes on a side (box ~3.5 x 1.2 torso lengths, mask ~half the box), so a torso-
 # relative similarity uses 1.45 x torso size where COCO uses sqrt(area).
@@ -365,9 +364,9 @@ def pose_similarity(a: PoseResult, b: PoseResult) -> float:
     if a.image_size != b.image_size:
         raise ValueError(f"poses of different images: {a.image_size} vs {b.image_size}")
     scale = _AREA_SCALE_PER_TORSO * (torso_size_px(a) + torso_size_px(b)) / 2
-    d2 = np.sum((a.landmarks_px[_OKS_POINTS] - b.landmarks_px[_OKS_POINTS]) ** 2, axis=1, dtype=np.float64)
-    per_point = np.exp(-d2 / (2.0 * (scale * 2.0 * _OKS_SIGMAS) ** 2))
-    weight = np.minimum(a.presence[_OKS_POINTS], b.presence[_OKS_POINTS]).astype(np.float64)
+    d2 = np.sum((a.landmarks_px[COCO_INDEX] - b.landmarks_px[COCO_INDEX]) ** 2, axis=1, dtype=np.float64)
+    per_point = np.exp(-d2 / (2.0 * (scale * 2.0 * COCO_SIGMAS) ** 2))
+    weight = np.minimum(a.presence[COCO_INDEX], b.presence[COCO_INDEX]).astype(np.float64)
     if weight.sum() < 1e-6:  # neither has any point in the frame: compare them all equally
         weight = np.ones_like(weight)
     return float(np.sum(per_point * weight) / np.sum(weight))
